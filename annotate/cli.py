@@ -1,0 +1,286 @@
+"""The command line: a thin Typer layer, one library call per command.
+
+Library errors (``AnnotateError``) become ``error: <one line>`` on stderr and
+the error's exit code; nothing else is caught, so real bugs still show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from annotate import __version__, server
+from annotate.config import ProjectConfig, load_config
+from annotate.errors import AnnotateError
+from annotate.exports import DEFAULT_OUT
+from annotate.studio import Studio, resolve_connection
+
+DEFAULT_CONFIG = Path("configs/stance.yaml")
+
+app = typer.Typer(
+    name="annotate",
+    help="Sentence-level media-bias annotation on Label Studio: split, push, pull, agreement, exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Project config (YAML).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for exports; files go to OUT/<name>/.")]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Embedded server's data folder [default: user data dir, or $ANNOTATE_DATA_DIR].",
+    ),
+]
+
+
+def _handled(func: Callable[..., None]) -> Callable[..., None]:
+    """Turn AnnotateError into ``error: <one line>`` on stderr and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            func(*args, **kwargs)
+        except AnnotateError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields a ``(done, total)`` callback."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _config(path: Path) -> ProjectConfig:
+    return load_config(path)
+
+
+def _studio(data_dir: Path | None = None) -> Studio:
+    studio = Studio(resolve_connection(data_dir))
+    studio.version()  # fails fast, in one line, on a wrong URL or key
+    return studio
+
+
+@app.command()
+@_handled
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = server.DEFAULT_PORT,
+    data_dir: DataDirOpt = None,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the embedded server instead.")] = False,
+) -> None:
+    """Start (or stop) the embedded Label Studio on 127.0.0.1."""
+    if stop:
+        stopped = server.stop_server(data_dir)
+        out.print("Label Studio stopped." if stopped else "No embedded Label Studio was running.")
+        return
+    with err.status("Starting Label Studio (the first start takes about a minute)…"):
+        info = server.start_server(data_dir, port=port)
+    out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url}")
+    out.print(
+        f"Admin login (e-mail, password, API key) is stored in {info.login_file} (readable by you only)."
+    )
+    out.print(f"Log: {info.log_file}. Stop it with: annotate serve --stop")
+
+
+@app.command()
+@_handled
+def push(
+    articles: Annotated[list[Path], typer.Argument(help="Article files: .txt .md .csv .tsv .jsonl .html")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Split articles into sentences and import the new ones into the project."""
+    from annotate.push import push as do_push
+
+    cfg = _config(config)
+    with _studio() as studio, _progress("Importing sentences") as progress:
+        result = do_push(articles, cfg, studio, progress=progress)
+    verb = "Created" if result.created else "Updated"
+    out.print(f"{verb} project '{cfg.name}' ({result.project_url})")
+    if result.imported:
+        out.print(
+            f"Imported {result.imported} new sentences from {result.articles} article(s); "
+            f"{result.already_present} were already there. ({result.seconds:.1f} s)"
+        )
+    else:
+        out.print(f"Nothing new to import: all {result.sentences} sentences are already in the project.")
+
+
+@app.command()
+@_handled
+def pull(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    out_dir: OutOpt = DEFAULT_OUT,
+    full: Annotated[bool, typer.Option("--full", help="Refetch everything instead of what changed.")] = False,
+) -> None:
+    """Fetch annotations (only what changed since the last pull) into exports/<name>/."""
+    from annotate.pull import pull as do_pull
+
+    cfg = _config(config)
+    with _studio() as studio, _progress("Fetching tasks") as progress:
+        result = do_pull(cfg, studio, out_dir, full=full, progress=progress)
+    kind = "Full pull" if result.full else "Incremental pull"
+    out.print(
+        f"{kind}: fetched {result.tasks_fetched} task(s); {result.annotations} annotations on "
+        f"{result.sentences} sentences in {result.out_dir}/ ({result.seconds:.1f} s)"
+    )
+
+
+@app.command()
+@_handled
+def summarize(config: ConfigOpt = DEFAULT_CONFIG, out_dir: OutOpt = DEFAULT_OUT) -> None:
+    """Agreement, majority labels, per-document stance and the report, from the last pull."""
+    from annotate.analysis import summarize as do_summarize
+
+    result = do_summarize(_config(config), out_dir)
+    _print_agreement(result.tables["agreement"])
+    out.print(f"Tables and report in {result.out_dir}/ (open {result.report})")
+
+
+def _print_agreement(agreement: object) -> None:
+    import pandas as pd
+
+    assert isinstance(agreement, pd.DataFrame)
+    table = Table(title="Agreement")
+    for col in ("field", "Krippendorff's α", "% agreement", "units", "annotators"):
+        table.add_column(col, justify="left" if col == "field" else "right")
+    for row in agreement.itertuples(index=False):
+        alpha = "n/a" if pd.isna(row.krippendorff_alpha) else f"{row.krippendorff_alpha:.3f}"
+        pct = "n/a" if pd.isna(row.percent_agreement) else f"{row.percent_agreement:.1%}"
+        table.add_row(str(row.field), alpha, pct, str(row.units), str(row.annotators))
+    out.print(table)
+
+
+@app.command()
+@_handled
+def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Progress: sentences, annotations, per annotator."""
+    from annotate.status import status as do_status
+
+    cfg = _config(config)
+    with _studio() as studio:
+        result = do_status(cfg, studio)
+    out.print(f"Project '{cfg.name}' ({result.project_url})")
+    out.print(
+        f"{result.sentences} sentences · {result.annotations} annotations · {result.skipped} skipped · "
+        f"{result.drafts} drafts · {result.complete} sentences have all {result.overlap} annotations"
+    )
+    cov = Table(title="Sentences by number of annotations")
+    cov.add_column("annotations", justify="right")
+    cov.add_column("sentences", justify="right")
+    for k, n in result.coverage.items():
+        cov.add_row(str(k), str(n))
+    out.print(cov)
+    people = Table(title="Annotators")
+    for col in result.annotators.columns:
+        people.add_column(col, justify="left" if col == "annotator" else "right")
+    for row in result.annotators.itertuples(index=False):
+        people.add_row(*(str(v) for v in row))
+    out.print(people)
+
+
+@app.command()
+@_handled
+def demo(
+    simulate: Annotated[
+        int,
+        typer.Option(help="Simulated demo annotators; 0 waits for real annotators until Ctrl-C."),
+    ] = 0,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    out_dir: OutOpt = DEFAULT_OUT,
+    port: Annotated[int, typer.Option(help="Port of the embedded server.")] = server.DEFAULT_PORT,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """The main job end to end on the embedded server, on the sample article."""
+    from annotate import demo as demo_mod
+    from annotate.analysis import summarize as do_summarize
+    from annotate.pull import pull as do_pull
+    from annotate.push import push as do_push
+
+    cfg = demo_mod.demo_config(config)
+    with err.status("Starting Label Studio (the first start takes about a minute)…"):
+        info = server.start_server(data_dir, port=port)
+    out.print(f"Label Studio at {info.url} (login in {info.login_file})")
+    sample = demo_mod.sample_article()
+    with _studio(info.data_dir) as studio:
+        with _progress("Importing sentences") as progress:
+            pushed = do_push([sample], cfg, studio, progress=progress)
+        out.print(
+            f"Pushed {sample.name}: {pushed.sentences} sentences, {pushed.imported} new "
+            f"({pushed.seconds:.1f} s) → {pushed.project_url}"
+        )
+        if simulate > 0:
+            with _progress(f"{simulate} demo annotators labelling") as progress:
+                emails = demo_mod.simulate_annotators(cfg, studio, simulate, progress=progress)
+            out.print(f"Simulated annotators (demo only): {', '.join(emails)}")
+        else:
+            out.print(f"Waiting for annotators at {pushed.project_url} — press Ctrl-C to pull and summarize.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(1)
+        with _progress("Fetching tasks") as progress:
+            pulled = do_pull(cfg, studio, out_dir, full=True, progress=progress)
+    out.print(
+        f"Pulled {pulled.annotations} annotations on {pulled.sentences} sentences ({pulled.seconds:.1f} s)"
+    )
+    summary = do_summarize(cfg, out_dir)
+    _print_agreement(summary.tables["agreement"])
+    out.print(f"Exports: {summary.out_dir}/")
+    out.print(f"Report:  {summary.report}")
+    out.print(
+        f"To label for real: open {info.url}/user/login/ with the admin e-mail and password in "
+        f"{info.login_file}, invite annotators from Organization → Add people, then run "
+        "'annotate pull' and 'annotate summarize'. Stop the server with 'annotate serve --stop'."
+    )
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"annotate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Sentence-level media-bias annotation on Label Studio."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

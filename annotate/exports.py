@@ -1,0 +1,90 @@
+"""Writing export files atomically, and where they go.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a reader (or a crash) never sees a truncated table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from annotate.errors import ExportError
+
+DEFAULT_OUT = Path("exports")
+
+
+def project_dir(out_dir: Path | str, name: str) -> Path:
+    """``<out_dir>/<name>``; ``name`` is reduced to a safe folder name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "project"
+    return Path(out_dir) / safe
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write(path: Path, writer: Callable[[Path], None]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: Path, row_group_size: int = 100_000) -> Path:
+    """Parquet (pyarrow, row groups of ``row_group_size`` rows), atomically."""
+    return _write(path, lambda tmp: df.to_parquet(tmp, index=False, row_group_size=row_group_size))
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """CSV in UTF-8 with a byte-order mark, so spreadsheet programs read CJK text correctly."""
+    return _write(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def write_json(data: Any, path: Path) -> Path:
+    def writer(tmp: Path) -> None:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+    return _write(path, writer)
+
+
+def write_text(text: str, path: Path) -> Path:
+    return _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read an exported Parquet table; ExportError saying to pull first when it is missing."""
+    if not path.exists():
+        raise ExportError(f"{path} does not exist: run 'annotate pull' first")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise ExportError(
+            f"{path} is not a readable Parquet file ({type(exc).__name__}); run 'annotate pull --full'"
+        ) from None
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,318 @@
+"""The embedded Label Studio: a local server on 127.0.0.1 with SQLite, started for you.
+
+Everything lives in one data directory (default: the user's data directory,
+``.../annotate/label-studio``):
+
+- ``login.json`` (mode 0600): URL, admin e-mail, random password and API token;
+- ``server.json``: pid and port of the running server;
+- ``server.log``: the server's output;
+- Label Studio's own database, media and Django secret key.
+
+Open sign-up is disabled: annotators join through the organisation's invite
+link or are created by the admin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import requests
+
+from annotate.errors import ServerError
+
+ADMIN_EMAIL = "admin@annotate.localhost"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+LOGIN_FILE = "login.json"
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+DATA_DIR_ENV = "ANNOTATE_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class Login:
+    """Credentials of the embedded server's admin, as stored in ``login.json``."""
+
+    url: str
+    email: str
+    password: str
+    token: str
+    path: Path
+
+    def __repr__(self) -> str:  # never show the secrets
+        return f"Login(url={self.url!r}, email={self.email!r}, path={str(self.path)!r})"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A running embedded server."""
+
+    url: str
+    pid: int
+    data_dir: Path
+    login_file: Path
+    log_file: Path
+    started: bool  # False when it was already running
+
+
+def default_data_dir() -> Path:
+    """``$ANNOTATE_DATA_DIR`` or the platform's user data directory for annotate."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("annotate")) / "label-studio"
+
+
+def _write_private(path: Path, data: dict[str, object]) -> None:
+    """Write JSON readable by the owner only (0600), atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def read_login(data_dir: Path | None = None) -> Login | None:
+    """The stored admin login of the embedded server, or None when there is none."""
+    path = (data_dir or default_data_dir()) / LOGIN_FILE
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Login(
+            url=str(raw["url"]),
+            email=str(raw["email"]),
+            password=str(raw["password"]),
+            token=str(raw["token"]),
+            path=path,
+        )
+    except (ValueError, KeyError) as exc:
+        raise ServerError(
+            f"{path}: unreadable login file ({type(exc).__name__}); delete it and run 'annotate serve' again"
+        ) from None
+
+
+def _read_state(data_dir: Path) -> dict[str, int] | None:
+    path = data_dir / STATE_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {"pid": int(raw["pid"]), "port": int(raw["port"])}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); reap it if it is ours
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """True when Label Studio at ``url`` answers its health check."""
+    try:
+        resp = requests.get(url.rstrip("/") + "/health", timeout=timeout)
+    except requests.RequestException:
+        return False
+    return resp.status_code == 200
+
+
+def _label_studio_command() -> list[str]:
+    script = Path(sys.executable).parent / "label-studio"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("label-studio")
+    if found:
+        return [found]
+    raise ServerError(
+        "Label Studio is not installed: run `pip install 'annotate[server]'` "
+        "(or `make demo`), or set LABEL_STUDIO_URL to a running server"
+    )
+
+
+def running(data_dir: Path | None = None) -> ServerInfo | None:
+    """The embedded server of ``data_dir`` if its process is alive and healthy."""
+    data_dir = data_dir or default_data_dir()
+    state = _read_state(data_dir)
+    if state is None or not _alive(state["pid"]):
+        return None
+    url = f"http://{HOST}:{state['port']}"
+    if not healthy(url):
+        return None
+    return ServerInfo(url, state["pid"], data_dir, data_dir / LOGIN_FILE, data_dir / LOG_FILE, False)
+
+
+def start_server(
+    data_dir: Path | None = None,
+    port: int = DEFAULT_PORT,
+    timeout: float = 240.0,
+) -> ServerInfo:
+    """Start the embedded Label Studio in the background (or find it running).
+
+    The first start creates the admin with a random password and API token,
+    stored in ``login.json`` (0600). Waits until the server is healthy and the
+    token is accepted, at most ``timeout`` seconds. Raises ServerError with the
+    end of the server log when it does not come up.
+    """
+    data_dir = (data_dir or default_data_dir()).expanduser().resolve()
+    already = running(data_dir)
+    if already is not None:
+        return already
+    if not _port_free(port):
+        raise ServerError(
+            f"port {port} on {HOST} is in use; choose another with --port (e.g. --port {free_port()})"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    url = f"http://{HOST}:{port}"
+    login = read_login(data_dir)
+    if login is None:
+        login = Login(
+            url=url,
+            email=ADMIN_EMAIL,
+            password=secrets.token_urlsafe(18),
+            token=secrets.token_hex(20),
+            path=data_dir / LOGIN_FILE,
+        )
+    _write_private(
+        login.path,
+        {"url": url, "email": login.email, "password": login.password, "token": login.token},
+    )
+
+    env = dict(os.environ)
+    # Credentials go through the environment, never argv (argv shows in `ps`).
+    env.update(
+        {
+            "LABEL_STUDIO_USERNAME": login.email,
+            "LABEL_STUDIO_PASSWORD": login.password,
+            "LABEL_STUDIO_USER_TOKEN": login.token,
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LATEST_VERSION_CHECK": "false",
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "COLLECT_ANALYTICS": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+        env.pop(key, None)
+    cmd = _label_studio_command() + [
+        "start",
+        "--no-browser",
+        "--internal-host",
+        HOST,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--enable-legacy-api-token",
+        "--log-level",
+        "WARNING",
+    ]
+    log_path = data_dir / LOG_FILE
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=data_dir,
+            start_new_session=True,
+        )
+    _write_private(data_dir / STATE_FILE, {"pid": proc.pid, "port": port})
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(
+                f"Label Studio exited with code {proc.returncode} while starting; "
+                f"see {log_path}: {_log_tail(log_path)}"
+            )
+        if healthy(url) and _token_ok(url, login.token):
+            return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True)
+        time.sleep(1.0)
+    _terminate(proc.pid)
+    raise ServerError(f"Label Studio did not become healthy at {url} within {timeout:.0f} s; see {log_path}")
+
+
+def _token_ok(url: str, token: str) -> bool:
+    try:
+        resp = requests.get(
+            url + "/api/current-user/whoami",
+            headers={"Authorization": f"Token {token}"},
+            timeout=5,
+        )
+    except requests.RequestException:
+        return False
+    return resp.status_code == 200
+
+
+def _log_tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text[-lines:])
+
+
+def _terminate(pid: int, timeout: float = 20.0) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def stop_server(data_dir: Path | None = None) -> bool:
+    """Stop the embedded server of ``data_dir``; False when none was running."""
+    data_dir = (data_dir or default_data_dir()).expanduser().resolve()
+    state = _read_state(data_dir)
+    if state is None or not _alive(state["pid"]):
+        (data_dir / STATE_FILE).unlink(missing_ok=True)
+        return False
+    _terminate(state["pid"])
+    (data_dir / STATE_FILE).unlink(missing_ok=True)
+    return True

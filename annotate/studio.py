@@ -1,0 +1,395 @@
+"""The only module that talks to Label Studio (through label-studio-sdk's client).
+
+Structured calls use the SDK's typed methods where they exist; bulk paths
+(imports, exports, task pages) go through the SDK's own HTTP client as raw
+JSON, which keeps its authentication and retry/backoff on 5xx and dropped
+connections but skips building a pydantic model per task.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from label_studio_sdk.client import LabelStudio
+
+from annotate import server
+from annotate.errors import ServerError
+
+URL_ENV = "LABEL_STUDIO_URL"
+KEY_ENV = "LABEL_STUDIO_API_KEY"
+#: Marks a Label Studio project as ours; the config's ``name`` follows it in the description.
+PROJECT_MARKER = "annotate project:"
+PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the server is and how to authenticate. The key never appears in repr()."""
+
+    url: str
+    api_key: str = field(repr=False)
+    source: str  # "environment" or the embedded server's login file
+
+
+def resolve_connection(data_dir: Path | None = None) -> Connection:
+    """``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``, else the embedded server's login file.
+
+    Raises ServerError saying what to set or run when neither is available.
+    """
+    url = os.environ.get(URL_ENV, "").strip()
+    key = os.environ.get(KEY_ENV, "").strip()
+    if url:
+        if not key:
+            raise ServerError(
+                f"{URL_ENV} is set to {url} but {KEY_ENV} is not: export the API key of that server"
+            )
+        return Connection(url.rstrip("/"), key, "environment")
+    login = server.read_login(data_dir)
+    if login is None:
+        where = data_dir or server.default_data_dir()
+        raise ServerError(
+            f"no Label Studio configured: run 'annotate serve' (embedded server in {where}) "
+            f"or set {URL_ENV} and {KEY_ENV}"
+        )
+    if key:
+        return Connection(login.url, key, "environment")
+    return Connection(login.url, login.token, str(login.path))
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Label Studio's ISO timestamps (``...Z``) as aware UTC datetimes."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def format_filter_time(value: datetime) -> str:
+    """The one timestamp format Label Studio's Data Manager filters accept (``...000Z``)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class Studio:
+    """A session with one Label Studio server."""
+
+    def __init__(self, conn: Connection, timeout: float = 60.0, max_retries: int = 3) -> None:
+        self.conn = conn
+        self.url = conn.url
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=True)
+        self.client = LabelStudio(
+            base_url=conn.url,
+            api_key=conn.api_key,
+            httpx_client=self._http,
+            max_retries=max_retries,
+        )
+        self._last_date: datetime | None = None
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        ok: Sequence[int] = (200, 201, 204),
+    ) -> httpx.Response:
+        """One API call through the SDK's HTTP client; errors become ServerError (one line)."""
+        options: dict[str, Any] = {}
+        if timeout is not None:
+            options["timeout_in_seconds"] = timeout
+        if retries is not None:
+            options["max_retries"] = retries
+        try:
+            resp = self.client._client_wrapper.httpx_client.request(
+                path.lstrip("/"),
+                method=method,
+                params=params,
+                json=json_body,
+                request_options=options or None,  # type: ignore[arg-type]
+            )
+        except httpx.TimeoutException:
+            raise ServerError(
+                f"Label Studio at {self.url} did not answer {method} /{path.lstrip('/')} in time"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ServerError(
+                f"cannot reach Label Studio at {self.url} ({type(exc).__name__}); is it running?"
+            ) from None
+        date = resp.headers.get("date")
+        if date:
+            self._last_date = email.utils.parsedate_to_datetime(date).astimezone(UTC)
+        if resp.status_code in ok:
+            return resp
+        if resp.status_code in (401, 403):
+            raise ServerError(
+                f"Label Studio at {self.url} refused the API key (HTTP {resp.status_code}); "
+                f"check {KEY_ENV} or the login file ({self.conn.source})"
+            )
+        raise ServerError(
+            f"Label Studio at {self.url} answered HTTP {resp.status_code} to {method} /{path.lstrip('/')}: "
+            f"{_detail(resp)}"
+        )
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs).json()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Studio:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- server ------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """Label Studio's release, e.g. ``1.23.2``; also checks the key is accepted."""
+        self.whoami()
+        data = self.get_json("api/version")
+        return str(data.get("release") or data.get("label-studio-os-package", {}).get("version", "unknown"))
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self.get_json("api/current-user/whoami"))
+
+    def server_time(self) -> datetime:
+        """The server's clock (HTTP Date header, 1 s resolution) as of the latest call."""
+        if self._last_date is None:
+            self.request("GET", "health")
+        assert self._last_date is not None
+        return self._last_date
+
+    def users(self) -> dict[int, str]:
+        """User id -> e-mail for every member of the organisation."""
+        data = self.get_json("api/users", params={"page_size": 10_000})
+        rows = data["results"] if isinstance(data, dict) else data
+        return {int(u["id"]): str(u.get("email") or u.get("username") or u["id"]) for u in rows}
+
+    # -- projects ----------------------------------------------------------------------------
+
+    def find_project(self, name: str) -> dict[str, Any] | None:
+        """The project whose description carries ``annotate project: <name>``, or None."""
+        wanted = f"{PROJECT_MARKER} {name}"
+        page = 1
+        while True:
+            data = self.get_json(
+                "api/projects/",
+                params={"page": page, "page_size": 100, "include": "id,title,description"},
+            )
+            for project in data.get("results", []):
+                lines = (project.get("description") or "").splitlines()
+                if wanted in (line.strip() for line in lines):
+                    return self.project(int(project["id"]))
+            if not data.get("next"):
+                return None
+            page += 1
+
+    def project(self, project_id: int) -> dict[str, Any]:
+        return dict(self.get_json(f"api/projects/{project_id}/"))
+
+    def create_project(self, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create a project marked with ``name``; ``fields`` are Label Studio project fields."""
+        body = dict(fields)
+        body["description"] = project_description(name, str(body.get("description", "")))
+        return dict(self.request("POST", "api/projects/", json_body=body, retries=0).json())
+
+    def update_project(self, project_id: int, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        body = dict(fields)
+        body["description"] = project_description(name, str(body.get("description", "")))
+        return dict(self.request("PATCH", f"api/projects/{project_id}/", json_body=body).json())
+
+    def validate_label_config(self, label_config: str) -> None:
+        """Ask the server to parse a labeling config; ServerError with its reason if invalid."""
+        self.request("POST", "api/projects/validate/", json_body={"label_config": label_config}, retries=0)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def iter_task_pages(
+        self,
+        project_id: int,
+        *,
+        fields: str = "all",
+        query: dict[str, Any] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Pages of tasks (raw JSON) as ``(tasks, total)``; ``query`` is a Data Manager query."""
+        page = 1
+        seen = 0
+        while True:
+            params: dict[str, Any] = {
+                "project": project_id,
+                "fields": fields,
+                "page": page,
+                "page_size": page_size,
+            }
+            if query is not None:
+                params["query"] = json.dumps(query)
+            resp = self.request("GET", "api/tasks/", params=params, ok=(200, 404), timeout=300)
+            if resp.status_code == 404:  # past the last page
+                return
+            data = resp.json()
+            tasks = data.get("tasks", [])
+            total = int(data.get("total", 0))
+            if not tasks:
+                return
+            seen += len(tasks)
+            yield tasks, total
+            if seen >= total:
+                return
+            page += 1
+
+    def sentence_task_ids(self, project_id: int) -> dict[str, int]:
+        """``sentence_id`` -> task id for every task of the project that carries one."""
+        found: dict[str, int] = {}
+        for tasks, _ in self.iter_task_pages(project_id, fields="task_only"):
+            for task in tasks:
+                sid = (task.get("data") or {}).get("sentence_id")
+                if sid is not None:
+                    found.setdefault(str(sid), int(task["id"]))
+        return found
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        """Import tasks (``[{"data": {...}}, ...]``) in one request; returns the new task ids.
+
+        Not retried: a retry after a lost response could import the batch twice.
+        """
+        resp = self.request(
+            "POST",
+            f"api/projects/{project_id}/import",
+            params={"return_task_ids": "true"},
+            json_body=tasks,
+            timeout=600,
+            retries=0,
+        )
+        data = resp.json()
+        return [int(t) for t in data.get("task_ids", [])]
+
+    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
+        """Every task with its annotations, through the project's JSON export (one request)."""
+        resp = self.request(
+            "GET",
+            f"api/projects/{project_id}/export",
+            params={"exportType": "JSON", "download_all_tasks": "true"},
+            timeout=1800,
+        )
+        return list(resp.json())
+
+    def changed_tasks(self, project_id: int, since: datetime) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Pages of tasks whose ``updated_at`` is later than ``since`` (with annotations)."""
+        query = {
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:updated_at",
+                        "operator": "greater",
+                        "type": "Datetime",
+                        "value": format_filter_time(since),
+                    }
+                ],
+            },
+            "ordering": ["tasks:id"],
+        }
+        return self.iter_task_pages(project_id, fields="all", query=query)
+
+    def task_count(self, project_id: int) -> int:
+        data = self.get_json(f"api/projects/{project_id}/", params={"include": "task_number"})
+        return int(data.get("task_number") or 0)
+
+    # -- annotators (used by the demo and the tests) -----------------------------------------
+
+    def invite_token(self) -> str:
+        return str(self.get_json("api/invite")["token"])
+
+    def create_annotator(self, email_address: str, password: str) -> str:
+        """Sign up a user through the organisation's invite link; returns the user's API key.
+
+        If the user exists already, logs in with ``password`` instead.
+        """
+        invite = self.invite_token()
+        with httpx.Client(base_url=self.url, timeout=30.0, follow_redirects=False) as web:
+            web.get(f"/user/signup/?token={invite}")
+            resp = web.post(
+                f"/user/signup/?token={invite}",
+                data={
+                    "email": email_address,
+                    "password": password,
+                    "csrfmiddlewaretoken": web.cookies.get("csrftoken") or "",
+                },
+                headers={"Referer": self.url + "/user/signup/"},
+            )
+            if resp.status_code != 302:
+                web.cookies.clear()
+                web.get("/user/login/")
+                resp = web.post(
+                    "/user/login/",
+                    data={
+                        "email": email_address,
+                        "password": password,
+                        "csrfmiddlewaretoken": web.cookies.get("csrftoken") or "",
+                    },
+                    headers={"Referer": self.url + "/user/login/"},
+                )
+                if resp.status_code != 302:
+                    raise ServerError(f"could not sign up or log in {email_address} at {self.url}")
+            token = web.get("/api/current-user/token")
+            if token.status_code != 200:
+                raise ServerError(
+                    f"Label Studio did not give {email_address} an API key (HTTP {token.status_code})"
+                )
+            return str(token.json()["token"])
+
+    def create_annotation(
+        self,
+        task_id: int,
+        result: list[dict[str, Any]],
+        *,
+        lead_time: float | None = None,
+        was_cancelled: bool = False,
+    ) -> dict[str, Any]:
+        """Submit an annotation on ``task_id`` as the user this connection authenticates."""
+        body: dict[str, Any] = {"result": result, "was_cancelled": was_cancelled}
+        if lead_time is not None:
+            body["lead_time"] = lead_time
+        return dict(
+            self.request("POST", f"api/tasks/{task_id}/annotations/", json_body=body, retries=0).json()
+        )
+
+    def update_annotation(self, annotation_id: int, result: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(
+            self.request("PATCH", f"api/annotations/{annotation_id}/", json_body={"result": result}).json()
+        )
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        self.request("DELETE", f"api/annotations/{annotation_id}/")
+
+
+def project_description(name: str, description: str = "") -> str:
+    """The project's description with the marker line that identifies it as ``name``."""
+    lines = [line for line in description.splitlines() if not line.strip().startswith(PROJECT_MARKER)]
+    text = "\n".join(lines).strip()
+    marker = f"{PROJECT_MARKER} {name}"
+    return f"{text}\n\n{marker}" if text else marker
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text.strip().splitlines()[0][:200] if resp.text.strip() else resp.reason_phrase
+    if isinstance(data, dict):
+        errors = data.get("validation_errors") or data.get("detail") or data
+        return json.dumps(errors, ensure_ascii=False)[:300]
+    return json.dumps(data, ensure_ascii=False)[:300]
