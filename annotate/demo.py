@@ -29,8 +29,8 @@ _CUE_PATTERNS: dict[str, str] = {
     r"observers believe|hopes remain high)\b",
     "Appeal to authority": r"\b(?:Henry Kissinger|MIT Technology Review|Former US Secretary of State)\b",
     "Slogan or metaphor": r"\"[^\"]{3,60}\"",
-    "Loaded language": r"\b(?:weaponizing|politicizing|instrumentalizing|suppression and containment|zero-sum|"
-    r"artificially erecting barriers|iron curtain|harmful|undermine)\b",
+    "Loaded language": r"\b(?:weaponizing|politicizing|instrumentalizing|suppression and containment|"
+    r"zero-sum|artificially erecting barriers|iron curtain|harmful|undermine)\b",
 }
 
 

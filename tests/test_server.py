@@ -1,0 +1,100 @@
+"""The embedded server as started by the session fixture: loopback only, no open sign-up, secrets kept."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from annotate import server
+from annotate.errors import ServerError
+from annotate.studio import Connection, Studio, resolve_connection
+
+
+def _listen_addresses(port: int) -> set[str]:
+    """Local addresses listening on ``port`` according to /proc/net/tcp{,6}."""
+    found = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not os.path.exists(name):
+            continue
+        for line in Path(name).read_text().splitlines()[1:]:
+            parts = line.split()
+            local, state = parts[1], parts[3]
+            addr, hexport = local.rsplit(":", 1)
+            if state == "0A" and int(hexport, 16) == port:
+                found.add(addr)
+    return found
+
+
+def test_listens_on_loopback_only(label_studio):
+    port = int(label_studio.url.rsplit(":", 1)[1])
+    assert _listen_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
+
+
+def test_login_file_is_private_and_complete(label_studio, admin_login):
+    mode = stat.S_IMODE(os.stat(label_studio.login_file).st_mode)
+    assert mode == 0o600
+    assert admin_login.url == label_studio.url
+    assert len(admin_login.password) >= 20 and len(admin_login.token) == 40
+    assert admin_login.token not in repr(admin_login) and admin_login.password not in repr(admin_login)
+
+
+def test_secrets_not_in_process_arguments(label_studio, admin_login):
+    cmdline = Path(f"/proc/{label_studio.pid}/cmdline").read_bytes().decode(errors="replace")
+    assert "label-studio" in cmdline or "label_studio" in cmdline
+    assert admin_login.password not in cmdline and admin_login.token not in cmdline
+
+
+def test_open_signup_is_disabled(label_studio):
+    with httpx.Client(base_url=label_studio.url, follow_redirects=False) as web:
+        web.get("/user/signup/")
+        resp = web.post(
+            "/user/signup/",
+            data={
+                "email": "stranger@example.org",
+                "password": "Stranger-Password-1",
+                "csrfmiddlewaretoken": web.cookies.get("csrftoken") or "",
+            },
+            headers={"Referer": label_studio.url + "/user/signup/"},
+        )
+    assert resp.status_code == 403
+
+
+def test_admin_token_works_and_wrong_token_is_refused(admin_login):
+    with Studio(Connection(admin_login.url, admin_login.token, "test")) as studio:
+        assert studio.version().startswith("1.")
+    with Studio(Connection(admin_login.url, "0" * 40, "test")) as bad, pytest.raises(ServerError, match="refused"):
+        bad.version()
+
+
+def test_start_again_finds_the_running_server(label_studio):
+    again = server.start_server(label_studio.data_dir)
+    assert again.started is False and again.pid == label_studio.pid and again.url == label_studio.url
+
+
+def test_busy_port_is_a_clear_error(label_studio, tmp_path):
+    port = int(label_studio.url.rsplit(":", 1)[1])
+    with pytest.raises(ServerError, match=f"port {port} on 127.0.0.1 is in use"):
+        server.start_server(tmp_path / "other", port=port)
+
+
+def test_connection_prefers_environment(monkeypatch, label_studio, admin_login):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "abc")
+    conn = resolve_connection(label_studio.data_dir)
+    assert (conn.url, conn.api_key, conn.source) == ("http://127.0.0.1:1", "abc", "environment")
+    assert "abc" not in repr(conn)
+    monkeypatch.delenv("LABEL_STUDIO_URL")
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY")
+    conn = resolve_connection(label_studio.data_dir)
+    assert conn.url == label_studio.url and conn.api_key == admin_login.token
+
+
+def test_no_server_configured_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    with pytest.raises(ServerError, match="annotate serve"):
+        resolve_connection(tmp_path)
