@@ -84,9 +84,7 @@ def check_annotations(annotations: object, required: Sequence[str] = _REQUIRED) 
         )
     missing = [column for column in required if column not in annotations.columns]
     if missing:
-        raise ExportError(
-            f"annotations table is missing column(s) {', '.join(missing)}; {_FIX_TABLE}"
-        )
+        raise ExportError(f"annotations table is missing column(s) {', '.join(missing)}; {_FIX_TABLE}")
 
 
 def check_choice_fields(choice_fields: object) -> None:
@@ -147,7 +145,8 @@ def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
     Out: columns ``sentence_id, doc_id, field, annotator, annotation_id, label``, taken from
     each annotator's most recently updated non-cancelled annotation of each sentence (ties on
     ``updated_at`` go to the higher ``annotation_id``). Rows of other fields (``cues``,
-    ``comment``, fields missing from ``choice_fields``) and empty labels are left out.
+    ``comment``, fields missing from ``choice_fields``), empty labels and rows without a
+    ``sentence_id`` or ``annotator`` are left out.
 
     Raises ExportError when a label is not in its field's list, or when one annotation has
     several labels for one single-choice field.
@@ -167,6 +166,8 @@ def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
         submitted["annotation_id"].isin(latest)
         & submitted["field"].isin(list(choice_fields))
         & submitted["label"].notna()
+        & submitted["sentence_id"].notna()
+        & submitted["annotator"].notna()
     )
     answers = submitted.loc[keep.to_numpy(dtype=bool), ANSWER_COLUMNS].reset_index(drop=True)
 
@@ -175,13 +176,12 @@ def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
         first = answers.loc[repeated.to_numpy(dtype=bool)].iloc[0]
         raise ExportError(
             f"annotation {first['annotation_id']} has several labels for {first['field']!r}, "
-            f"which must be single-choice; set choice=\"single\" on that <Choices> and fix the "
-            f"annotation in Label Studio, then pull again"
+            f'which must be single-choice; set choice="single" on that <Choices> and fix the '
+            "annotation in Label Studio, then pull again"
         )
 
-    valid = pd.MultiIndex.from_tuples(
-        [(field, label) for field, labels in choice_fields.items() for label in labels]
-    )
+    pairs = [(field, label) for field, labels in choice_fields.items() for label in labels]
+    valid = pd.MultiIndex.from_arrays([[f for f, _ in pairs], [label for _, label in pairs]])
     known = pd.MultiIndex.from_frame(answers[["field", "label"]]).isin(valid)
     if not known.all():
         unknown = answers.loc[~known, ["field", "label"]].drop_duplicates().head(5)
@@ -193,15 +193,13 @@ def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
     return answers
 
 
-def _unit_value_counts(
-    answers: pd.DataFrame, labels: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """units × labels counts, plus unit codes and label codes per answer (one field only)."""
+def _unit_value_counts(answers: pd.DataFrame, labels: Sequence[str]) -> np.ndarray:
+    """units × labels answer counts of one field's answers (units in sorted sentence_id order)."""
     unit_codes, units = pd.factorize(answers["sentence_id"], sort=True)
     label_codes = pd.Categorical(answers["label"], categories=list(labels)).codes.astype(np.int64)
     width = len(labels)
     counts = np.bincount(unit_codes * width + label_codes, minlength=len(units) * width)
-    return counts.reshape(len(units), width), unit_codes, label_codes
+    return counts.reshape(len(units), width)
 
 
 def reliability_matrix(
@@ -251,15 +249,13 @@ def _matrix_value_counts(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return counts.reshape(data.shape[1], width), domain
 
 
-def _alpha_from_counts(counts: np.ndarray, domain: np.ndarray, level: str) -> float:
+def _alpha_from_counts(counts: np.ndarray, domain: np.ndarray, level: Level) -> float:
     pairable = counts[counts.sum(axis=1) >= 2]
     # alpha is 0/0 with no pairable unit or a single value among the pairable ones;
     # the package raises or warns there, so answer NaN first.
     if (pairable.sum(axis=0) > 0).sum() < 2:
         return float("nan")
-    return float(
-        krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=level)
-    )
+    return float(krippendorff.alpha(value_counts=pairable, value_domain=domain, level_of_measurement=level))
 
 
 def _percent_from_counts(counts: np.ndarray) -> float:
@@ -312,9 +308,7 @@ def percent_agreement(matrix: object) -> float:
     return _percent_from_counts(counts)
 
 
-def field_agreement(
-    annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
+def field_agreement(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Agreement per single-choice field.
 
     In: the tidy annotations table and ``choice_fields`` (field -> labels, config order).
@@ -328,7 +322,7 @@ def field_agreement(
     rows = []
     for field, labels in choice_fields.items():
         part = by_field.get(field, answers.iloc[:0])
-        counts, _, _ = _unit_value_counts(part, labels)
+        counts = _unit_value_counts(part, labels)
         domain = np.arange(len(labels))
         rows.append(
             {

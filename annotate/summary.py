@@ -72,9 +72,7 @@ def _check_sentences(sentences: object) -> None:
 
 def _check_stance(targets: object, stance_labels: object) -> None:
     if not isinstance(targets, Mapping) or not all(isinstance(t, str) and t for t in targets):
-        raise InputError(
-            "targets must map each target id to its display label, e.g. {'china': 'China'}"
-        )
+        raise InputError("targets must map each target id to its display label, e.g. {'china': 'China'}")
     if (
         isinstance(stance_labels, str)
         or not isinstance(stance_labels, Sequence)
@@ -111,9 +109,9 @@ def majority_labels(
     most votes; ``votes`` is that top count; ``n_annotators`` the annotators who answered the
     field for the sentence; ``agreement = votes / n_annotators``; ``contested`` is True when no
     label has strictly more than half the votes (so every tie is contested, and a sentence
-    answered by one annotator is not). Rows are sorted by ``doc_id``, ``sentence_index``
-    (sentences missing from ``sentences``, or all when it is None, by ``sentence_id``), then
-    field in ``choice_fields`` order.
+    answered by one annotator is not). Rows are sorted by ``doc_id``, then ``sentence_index``
+    (sentences missing from ``sentences`` come last in their document; without ``sentences``
+    the order is by ``sentence_id``), then field in ``choice_fields`` order.
     """
     if sentences is not None:
         _check_sentences(sentences)
@@ -180,7 +178,7 @@ def document_stance(
         {
             "doc_id": part["doc_id"].to_numpy(),
             "target": part["field"].map(target_of).to_numpy(),
-            "label": part["label"].astype(object).where(part["label"].notna(), NO_MAJORITY),
+            "label": part["label"].astype(object).where(part["label"].notna(), NO_MAJORITY).to_numpy(),
         }
     )
     unknown = sorted(set(found["label"]) - set(labels))
@@ -229,19 +227,13 @@ def _leave_one_out(answers: pd.DataFrame) -> pd.DataFrame:
     at_top = n == c1
     # each label at the top count has c1 answers, so answers at the top / c1 = labels at the top
     k1 = pd.Series(at_top, dtype="int64").groupby(item).transform("sum").to_numpy() // c1
-    c2 = (
-        pd.Series(np.where(at_top, 0, n)).groupby(item).transform("max").to_numpy()
-    )
+    c2 = pd.Series(np.where(at_top, 0, n)).groupby(item).transform("max").to_numpy()
     agree = at_top & (k1 == 1) & (c1 - 1 > c2)
     eligible = agree | (at_top & (k1 == 2)) | (~at_top & (k1 == 1))
-    return pd.DataFrame(
-        {"annotator": answers["annotator"].to_numpy(), "eligible": eligible, "agree": agree}
-    )
+    return pd.DataFrame({"annotator": answers["annotator"].to_numpy(), "eligible": eligible, "agree": agree})
 
 
-def annotator_table(
-    annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
+def annotator_table(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Per-annotator figures.
 
     In: the tidy annotations table (also needs ``lead_time``, seconds) and ``choice_fields``.

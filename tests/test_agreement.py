@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import krippendorff
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from annotate.agreement import (
     AGREEMENT_COLUMNS,
+    Level,
     choice_answers,
     field_agreement,
     krippendorff_alpha,
@@ -53,7 +55,7 @@ COLUMNS = [
 ]
 
 
-def tidy(answers: list[tuple[str, str, str, str | None]], **extra: object) -> pd.DataFrame:
+def tidy(answers: Sequence[tuple[str, str, str, str | None]]) -> pd.DataFrame:
     """Annotations table from ``(sentence_id, annotator, field, label)``; one annotation per
     sentence × annotator, a label of None marks a skipped annotation."""
     rows = []
@@ -79,7 +81,7 @@ def tidy(answers: list[tuple[str, str, str, str | None]], **extra: object) -> pd
             }
         )
     table = pd.DataFrame(rows, columns=COLUMNS)
-    return table.astype({"start": "Int64", "end": "Int64"}).assign(**extra)
+    return table.astype({"start": "Int64", "end": "Int64"})
 
 
 def published_table() -> pd.DataFrame:
@@ -229,7 +231,7 @@ def matrices(draw: st.DrawFn) -> np.ndarray:
     return np.array(values).reshape(coders, units)
 
 
-def package_alpha(matrix: np.ndarray, level: str) -> float:
+def package_alpha(matrix: np.ndarray, level: Level) -> float:
     try:
         return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
     except ValueError:
@@ -238,8 +240,8 @@ def package_alpha(matrix: np.ndarray, level: str) -> float:
 
 @settings(max_examples=150, deadline=None)
 @given(matrix=matrices(), level=st.sampled_from(["nominal", "ordinal", "interval", "ratio"]))
-def test_alpha_matches_package(matrix: np.ndarray, level: str) -> None:
-    ours = krippendorff_alpha(matrix, level=level)  # type: ignore[arg-type]
+def test_alpha_matches_package(matrix: np.ndarray, level: Level) -> None:
+    ours = krippendorff_alpha(matrix, level=level)
     with np.errstate(invalid="ignore", divide="ignore"):
         theirs = package_alpha(matrix, level)
     if math.isnan(theirs) or math.isinf(theirs):
@@ -328,3 +330,13 @@ def test_bad_matrix(matrix: object, message: str) -> None:
 def test_bad_level() -> None:
     with pytest.raises(InputError, match="level must be one of nominal, ordinal"):
         krippendorff_alpha(PUBLISHED, level="categorical")  # type: ignore[arg-type]
+
+
+def test_doctests() -> None:
+    """The module's doctests carry the published example too; run them with the suite."""
+    import doctest
+
+    import annotate.agreement
+
+    result = doctest.testmod(annotate.agreement)
+    assert result.attempted >= 8 and result.failed == 0

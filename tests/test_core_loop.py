@@ -42,9 +42,19 @@ TYPE = [(FACT,) * 3, (OPIN,) * 3, (OPIN, OPIN, FACT), (FACT,) * 3, (FACT,) * 3, 
 
 def _result(china: str, sentence_type: str, comment: str | None = None) -> list[dict[str, object]]:
     res: list[dict[str, object]] = [
-        {"from_name": "stance_china", "to_name": "sentence", "type": "choices", "value": {"choices": [china]}},
+        {
+            "from_name": "stance_china",
+            "to_name": "sentence",
+            "type": "choices",
+            "value": {"choices": [china]},
+        },
         {"from_name": "stance_us", "to_name": "sentence", "type": "choices", "value": {"choices": [X]}},
-        {"from_name": "stance_cooperation", "to_name": "sentence", "type": "choices", "value": {"choices": [X]}},
+        {
+            "from_name": "stance_cooperation",
+            "to_name": "sentence",
+            "type": "choices",
+            "value": {"choices": [X]},
+        },
         {
             "from_name": "sentence_type",
             "to_name": "sentence",
@@ -53,7 +63,9 @@ def _result(china: str, sentence_type: str, comment: str | None = None) -> list[
         },
     ]
     if comment:
-        res.append({"from_name": "comment", "to_name": "sentence", "type": "textarea", "value": {"text": [comment]}})
+        res.append(
+            {"from_name": "comment", "to_name": "sentence", "type": "textarea", "value": {"text": [comment]}}
+        )
     return res
 
 
@@ -69,7 +81,9 @@ def pushed(tmp_path: Path, make_project, server_env, studio: Studio):
     config, cfg_path = make_project()
     (tmp_path / "alpha.txt").write_text(ARTICLE_ALPHA, encoding="utf-8")
     (tmp_path / "beta.txt").write_text(ARTICLE_BETA, encoding="utf-8")
-    output = _invoke("push", str(tmp_path / "alpha.txt"), str(tmp_path / "beta.txt"), "--config", str(cfg_path))
+    output = _invoke(
+        "push", str(tmp_path / "alpha.txt"), str(tmp_path / "beta.txt"), "--config", str(cfg_path)
+    )
     assert "Imported 6 new sentences from 2 article(s)" in output
     project = studio.find_project(config.name)
     assert project is not None
@@ -180,7 +194,9 @@ def test_push_pull_summarize_numbers_match_hand_computation(tmp_path, pushed, an
 
 def test_repush_imports_nothing(tmp_path, pushed, studio):
     config, cfg_path, tasks = pushed
-    output = _invoke("push", str(tmp_path / "alpha.txt"), str(tmp_path / "beta.txt"), "--config", str(cfg_path))
+    output = _invoke(
+        "push", str(tmp_path / "alpha.txt"), str(tmp_path / "beta.txt"), "--config", str(cfg_path)
+    )
     assert "Nothing new to import: all 6 sentences are already in the project." in output
     project = studio.find_project(config.name)
     assert studio.task_count(int(project["id"])) == 6
@@ -274,7 +290,14 @@ def test_published_alpha_after_round_trip(tmp_path, make_project, server_env, an
                     choice = {"choices": [str(value)]}
                     as_user.create_annotation(
                         task["id"],
-                        [{"from_name": "stance_china", "to_name": "sentence", "type": "choices", "value": choice}],
+                        [
+                            {
+                                "from_name": "stance_china",
+                                "to_name": "sentence",
+                                "type": "choices",
+                                "value": choice,
+                            }
+                        ],
                     )
     out = tmp_path / "exports"
     _invoke("pull", "--config", str(cfg_path), "--out", str(out))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,26 +49,37 @@ COLUMNS = [
 # sentence -> (doc, sentence_index). Ids sort against the reading order on purpose.
 SENTENCES = {"d1-b": ("d1", 0), "d1-a": ("d1", 1), "d2-x": ("d2", 0), "d2-y": ("d2", 1)}
 
-# (annotation id, sentence, annotator, minutes after T0, lead time, {field: label}); None = skipped
-ANNOTATIONS: list[tuple[int, str, str, int, float | None, dict[str, str] | None]] = [
-    (1, "d1-b", "ann", 0, 10.0, {"stance_china": "Favor", "stance_us": "Against", "sentence_type": "Fact"}),  # noqa: E501
-    (2, "d1-b", "ben", 0, 5.0, {"stance_china": "Favor", "stance_us": "Neutral", "sentence_type": "Fact"}),  # noqa: E501
-    (3, "d1-b", "cat", 0, 40.0, {"stance_china": "Against", "stance_us": "Favor", "sentence_type": "Opinion"}),  # noqa: E501
-    (4, "d1-a", "ann", 0, 20.0, {"stance_china": "Neutral", "stance_us": "Against", "sentence_type": "Opinion"}),  # noqa: E501
-    (5, "d1-a", "ben", 0, None, {"stance_china": "Favor", "stance_us": "Against", "sentence_type": "Opinion"}),  # noqa: E501
-    (6, "d1-a", "cat", 0, 1.0, None),  # skipped
-    (7, "d2-x", "ann", 0, 30.0, {"stance_china": "Against", "stance_us": "Against"}),  # no type
-    (8, "d2-x", "ben", 1, 7.0, {"stance_china": "Favor", "stance_us": "Favor", "sentence_type": "Opinion"}),  # noqa: E501
-    (9, "d2-x", "ben", 5, 9.0, {"stance_china": "Against", "stance_us": "Against", "sentence_type": "Fact"}),  # noqa: E501
-    (10, "d2-x", "cat", 0, 60.0, {"stance_china": "Against", "stance_us": "Neutral", "sentence_type": "Fact"}),  # noqa: E501
-    (11, "d2-y", "cat", 0, None, {"stance_china": "Neutral", "sentence_type": "Opinion", "cues": "Slogan or metaphor", "comment": "odd"}),  # noqa: E501
+Annotation = tuple[int, str, str, int, float | None, dict[str, str] | None]
+
+
+def labels_of(china: str | None, us: str | None, kind: str | None, **other: str) -> dict[str, str]:
+    """Field -> label of one annotation; None = not answered."""
+    chosen = {"stance_china": china, "stance_us": us, "sentence_type": kind, **other}
+    return {field: label for field, label in chosen.items() if label is not None}
+
+
+SKIPPED = None
+
+# (annotation id, sentence, annotator, minutes after T0, lead time s, labels)
+ANNOTATIONS: list[Annotation] = [
+    (1, "d1-b", "ann", 0, 10.0, labels_of("Favor", "Against", "Fact")),
+    (2, "d1-b", "ben", 0, 5.0, labels_of("Favor", "Neutral", "Fact")),
+    (3, "d1-b", "cat", 0, 40.0, labels_of("Against", "Favor", "Opinion")),
+    (4, "d1-a", "ann", 0, 20.0, labels_of("Neutral", "Against", "Opinion")),
+    (5, "d1-a", "ben", 0, None, labels_of("Favor", "Against", "Opinion")),
+    (6, "d1-a", "cat", 0, 1.0, SKIPPED),
+    (7, "d2-x", "ann", 0, 30.0, labels_of("Against", "Against", None)),
+    (8, "d2-x", "ben", 1, 7.0, labels_of("Favor", "Favor", "Opinion")),
+    (9, "d2-x", "ben", 5, 9.0, labels_of("Against", "Against", "Fact")),
+    (10, "d2-x", "cat", 0, 60.0, labels_of("Against", "Neutral", "Fact")),
+    (11, "d2-y", "cat", 0, None, labels_of("Neutral", None, "Opinion", cues="Slogan", comment="?")),
 ]
 # Annotation 8 is superseded by ben's later annotation 9 of the same sentence.
 
 
-def build(annotations: list[tuple[int, str, str, int, float | None, dict[str, str] | None]]) -> pd.DataFrame:
+def build(annotations: list[Annotation]) -> pd.DataFrame:
     rows = []
-    for annotation_id, sentence_id, annotator, minutes, lead_time, answers in annotations:
+    for annotation_id, sentence_id, annotator, minutes, lead_time, labels in annotations:
         base = {
             "sentence_id": sentence_id,
             "doc_id": SENTENCES.get(sentence_id, ("d9", 0))[0],
@@ -80,17 +92,17 @@ def build(annotations: list[tuple[int, str, str, int, float | None, dict[str, st
             "created_at": T0,
             "updated_at": T0 + pd.Timedelta(minutes=minutes),
             "lead_time": lead_time,
-            "cancelled": answers is None,
+            "cancelled": labels is None,
         }
-        if answers is None:
+        if labels is None:
             rows.append({**base, "field": None, "label": None})
-        for field, label in (answers or {}).items():
+        for field, label in (labels or {}).items():
             rows.append({**base, "field": field, "label": label})
     return pd.DataFrame(rows, columns=COLUMNS).astype({"start": "Int64", "end": "Int64"})
 
 
 @pytest.fixture
-def annotations() -> pd.DataFrame:
+def annotated() -> pd.DataFrame:
     return build(ANNOTATIONS)
 
 
@@ -115,7 +127,7 @@ def records(table: pd.DataFrame) -> list[tuple[object, ...]]:
     ]
 
 
-def assert_rows(actual: list[tuple[object, ...]], expected: list[tuple[object, ...]]) -> None:
+def assert_rows(actual: Sequence[Sequence[object]], expected: Sequence[Sequence[object]]) -> None:
     """Row by row; floats within 1e-9, everything else equal."""
     assert len(actual) == len(expected), (actual, expected)
     for got, want in zip(actual, expected, strict=True):
@@ -150,16 +162,16 @@ MAJORITY = [
 ]
 
 
-def test_majority_labels(annotations: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    table = majority_labels(annotations, CHOICE_FIELDS, sentences)
+def test_majority_labels(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
+    table = majority_labels(annotated, CHOICE_FIELDS, sentences)
     assert list(table.columns) == SENTENCE_LABEL_COLUMNS
     assert_rows(records(table), MAJORITY)
     assert table["label"].isna().sum() == 2
-    assert table.dtypes["votes"] == "int64" and table.dtypes["contested"] == bool
+    assert table.dtypes["votes"] == "int64" and table.dtypes["contested"] == "bool"
 
 
-def test_majority_labels_without_sentences_sorts_by_id(annotations: pd.DataFrame) -> None:
-    table = majority_labels(annotations, CHOICE_FIELDS)
+def test_majority_labels_without_sentences_sorts_by_id(annotated: pd.DataFrame) -> None:
+    table = majority_labels(annotated, CHOICE_FIELDS)
     assert table["sentence_id"].drop_duplicates().tolist() == ["d1-a", "d1-b", "d2-x", "d2-y"]
 
 
@@ -204,22 +216,22 @@ DOCUMENT_STANCE = [
 ]
 
 
-def test_document_stance(annotations: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    majority = majority_labels(annotations, CHOICE_FIELDS, sentences)
+def test_document_stance(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
+    majority = majority_labels(annotated, CHOICE_FIELDS, sentences)
     table = document_stance(majority, TARGETS, STANCE)
     assert list(table.columns) == DOCUMENT_STANCE_COLUMNS
     assert records(table) == DOCUMENT_STANCE
 
 
-def test_document_stance_leaves_out_targets_without_answers(annotations: pd.DataFrame) -> None:
-    majority = majority_labels(annotations, CHOICE_FIELDS)
+def test_document_stance_leaves_out_targets_without_answers(annotated: pd.DataFrame) -> None:
+    majority = majority_labels(annotated, CHOICE_FIELDS)
     only_d2_china = majority[(majority["doc_id"] == "d2") & (majority["field"] != "stance_us")]
     table = document_stance(only_d2_china, {**TARGETS, "eu": "EU"}, STANCE)
     assert table[["doc_id", "target"]].drop_duplicates().values.tolist() == [["d2", "china"]]
 
 
-def test_document_stance_rejects_unknown_labels(annotations: pd.DataFrame) -> None:
-    majority = majority_labels(annotations, CHOICE_FIELDS)
+def test_document_stance_rejects_unknown_labels(annotated: pd.DataFrame) -> None:
+    majority = majority_labels(annotated, CHOICE_FIELDS)
     with pytest.raises(ExportError, match="'Neutral' are not stance labels"):
         document_stance(majority, TARGETS, ["Favor", "Against"])
     with pytest.raises(InputError, match="reserved"):
@@ -266,8 +278,8 @@ ANNOTATORS = [
 ]
 
 
-def test_annotator_table(annotations: pd.DataFrame) -> None:
-    table = annotator_table(annotations, CHOICE_FIELDS)
+def test_annotator_table(annotated: pd.DataFrame) -> None:
+    table = annotator_table(annotated, CHOICE_FIELDS)
     assert list(table.columns) == ANNOTATOR_COLUMNS
     assert_rows(records(table), ANNOTATORS)
 
@@ -289,9 +301,7 @@ def brute_force_loo(answers: list[tuple[str, str, str, str]]) -> dict[str, float
     scores: dict[str, list[bool]] = {}
     for sentence, field, annotator, label in answers:
         others = Counter(
-            other_label
-            for s, f, a, other_label in answers
-            if (s, f) == (sentence, field) and a != annotator
+            other_label for s, f, a, other_label in answers if (s, f) == (sentence, field) and a != annotator
         )
         ranked = others.most_common()
         if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
@@ -302,8 +312,11 @@ def brute_force_loo(answers: list[tuple[str, str, str, str]]) -> dict[str, float
 @settings(max_examples=60, deadline=None)
 @given(
     st.dictionaries(
-        st.tuples(st.sampled_from(list(SENTENCES)), st.sampled_from(["stance_china", "stance_us"]),
-                  st.sampled_from("abcde")),
+        st.tuples(
+            st.sampled_from(list(SENTENCES)),
+            st.sampled_from(["stance_china", "stance_us"]),
+            st.sampled_from("abcde"),
+        ),
         st.sampled_from(STANCE),
         max_size=40,
     )
@@ -321,9 +334,9 @@ def test_leave_one_out_matches_brute_force(answers: dict[tuple[str, str, str], s
     expected = brute_force_loo([(s, f, a, label) for (s, f, a), label in answers.items()])
     result = annotator_table(table, CHOICE_FIELDS).set_index("annotator")
     assert sorted(result.index) == sorted({a for _, _, a in answers})
-    for annotator, share in result["agreement_with_majority"].items():
-        if annotator in expected:
-            assert share == pytest.approx(expected[annotator])
+    for name, share in result["agreement_with_majority"].items():
+        if name in expected:
+            assert share == pytest.approx(expected[str(name)])
         else:
             assert math.isnan(share)
 
@@ -331,8 +344,8 @@ def test_leave_one_out_matches_brute_force(answers: dict[tuple[str, str, str], s
 # -- all of it ---------------------------------------------------------------------------------
 
 
-def test_summarize_tables(annotations: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    tables = summarize_tables(annotations, sentences, CHOICE_FIELDS, TARGETS, STANCE)
+def test_summarize_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
+    tables = summarize_tables(annotated, sentences, CHOICE_FIELDS, TARGETS, STANCE)
     assert list(tables) == ["sentence_labels", "document_stance", "agreement", "annotators"]
     assert_rows(records(tables["sentence_labels"]), MAJORITY)
     assert records(tables["document_stance"]) == DOCUMENT_STANCE
@@ -370,12 +383,26 @@ def test_summarize_tables_on_no_annotations(sentences: pd.DataFrame) -> None:
     assert tables["agreement"]["units"].tolist() == [0, 0, 0]
 
 
-def test_summarize_tables_checks_its_input(
-    annotations: pd.DataFrame, sentences: pd.DataFrame
-) -> None:
+def test_summarize_tables_checks_its_input(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
     with pytest.raises(InputError, match="lacks stance_eu"):
-        summarize_tables(annotations, sentences, CHOICE_FIELDS, {"eu": "EU"}, STANCE)
+        summarize_tables(annotated, sentences, CHOICE_FIELDS, {"eu": "EU"}, STANCE)
     with pytest.raises(ExportError, match="sentences table is missing column"):
-        summarize_tables(annotations, sentences[["sentence_id"]], CHOICE_FIELDS, TARGETS, STANCE)
+        summarize_tables(annotated, sentences[["sentence_id"]], CHOICE_FIELDS, TARGETS, STANCE)
     with pytest.raises(ExportError, match="missing column.*lead_time"):
-        annotator_table(annotations.drop(columns="lead_time"), CHOICE_FIELDS)
+        annotator_table(annotated.drop(columns="lead_time"), CHOICE_FIELDS)
+
+
+def test_pull_dtypes_give_the_same_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
+    """annotate.pull stores text columns as pandas "string" (missing = pd.NA)."""
+    text = ["sentence_id", "doc_id", "annotator", "field", "label", "span_text"]
+    typed = annotated.astype(dict.fromkeys(text, "string"))
+    # a row without a sentence id (a task that is not one of ours) is left out
+    stray = typed.iloc[[0]].assign(sentence_id=pd.array([pd.NA], dtype="string"), annotation_id=50)
+    typed = pd.concat([typed, stray], ignore_index=True)
+    plain = summarize_tables(annotated, sentences, CHOICE_FIELDS, TARGETS, STANCE)
+    tables = summarize_tables(typed, sentences, CHOICE_FIELDS, TARGETS, STANCE)
+    for key in ("sentence_labels", "document_stance", "agreement"):
+        assert records(tables[key]) == records(plain[key])
+    # the stray annotation still counts as ann's annotation, but carries no answer
+    assert tables["annotators"]["annotations"].tolist() == [4, 4, 3]
+    assert tables["annotators"]["agreement_with_majority"].tolist() == pytest.approx([3 / 4, 4 / 5, 2 / 5])
