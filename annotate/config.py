@@ -1,0 +1,387 @@
+"""The project config: a YAML file validated into a `ProjectConfig`.
+
+`load_config(path)` and `parse_config(data)` raise one `ConfigError` listing every
+problem, each as ``<key path>: <what is wrong>``, joined by ``"; "`` on one line.
+
+Label rules. Every label, target labels included: not empty, no leading or
+trailing whitespace, no control, invisible or line-break characters (they cannot
+be typed, compared or written to XML 1.0 reliably), no ``$`` (Label Studio
+replaces ``$name`` in a ``<Choice>``, ``<Label>`` or ``<Header>`` value with task
+data), at most 100 characters, unique within its list ignoring case. Stance
+labels, sentence types and cues must also have no comma: Label Studio splits the
+label lists of ``whenChoiceValue``/``whenLabelValue`` on commas, so such a label
+could never be referred to there. Target labels are only shown, never matched,
+so commas are fine in them. Quotes and ``& < >`` are fine everywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from annotate.errors import ConfigError
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+TARGET_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+MAX_NAME_LENGTH = 64
+MAX_TARGET_ID_LENGTH = 40
+MAX_LABEL_LENGTH = 100
+MAX_TITLE_LENGTH = 200
+OVERLAP_RANGE = (1, 20)
+CONTEXT_RANGE = (0, 5)
+
+# Cc control, Cf format (zero-width and direction marks), Cs/Co/Cn surrogates,
+# private use and unassigned, Zl/Zp line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# pydantic error type for problems found by our list validators; ctx["problems"]
+# holds (sub-location, message) pairs so each is reported at its own key path.
+_PROBLEMS = "config_problems"
+_LABEL_LISTS = ("stance_labels", "sentence_types", "cues")
+
+Loc = tuple[int | str, ...]
+
+
+def _problem(message: str) -> PydanticCustomError:
+    return PydanticCustomError("config_value", message)
+
+
+def _text_problem(value: str, max_length: int = MAX_LABEL_LENGTH, dollar: bool = False) -> str | None:
+    """Why ``value`` is unusable as shown text, or None. ``dollar``: allow ``$``."""
+    if not value:
+        return "must not be empty"
+    if value != value.strip():
+        return "must not start or end with whitespace"
+    for char in value:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return f"must not contain control or invisible characters (found U+{ord(char):04X})"
+    if not dollar and "$" in value:
+        return "must not contain '$' (Label Studio reads $name as a task data field)"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters (has {len(value)})"
+    return None
+
+
+def _check_target_label(value: str) -> str:
+    problem = _text_problem(value)
+    if problem:
+        raise _problem(problem)
+    return value
+
+
+def _check_choice_label(value: str) -> str:
+    problem = _text_problem(value)
+    if problem is None and "," in value:
+        problem = "must not contain ',' (Label Studio splits lists of label values on commas)"
+    if problem:
+        raise _problem(problem)
+    return value
+
+
+TargetLabel = Annotated[str, AfterValidator(_check_target_label)]
+ChoiceLabel = Annotated[str, AfterValidator(_check_choice_label)]
+
+
+def _duplicates(items: Iterable[tuple[int, object]], what: str, suffix: Loc = ()) -> list[tuple[Loc, str]]:
+    """A problem for every text in ``(index, value)`` pairs that repeats an earlier one, ignoring case."""
+    seen: dict[str, int] = {}
+    problems: list[tuple[Loc, str]] = []
+    for index, value in items:
+        if not isinstance(value, str):
+            continue
+        key = value.casefold()
+        if key in seen:
+            problems.append(((index, *suffix), f"duplicate {what} {value!r} (same as item {seen[key]})"))
+        else:
+            seen[key] = index
+    return problems
+
+
+def _raise(problems: list[tuple[Loc, str]]) -> None:
+    if problems:
+        summary = "; ".join(message for _, message in problems)
+        raise PydanticCustomError(_PROBLEMS, "{summary}", {"summary": summary, "problems": problems})
+
+
+class Target(BaseModel):
+    """One thing whose stance is tagged: ``id`` names the field ``stance_<id>``, ``label`` is shown."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str
+    label: TargetLabel
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_slug(cls, value: str) -> str:
+        if not TARGET_ID_PATTERN.fullmatch(value):
+            raise _problem("must be lowercase letters, digits and '_', starting with a letter (e.g. china)")
+        if len(value) > MAX_TARGET_ID_LENGTH:
+            raise _problem(f"must be at most {MAX_TARGET_ID_LENGTH} characters")
+        return value
+
+
+class ProjectConfig(BaseModel):
+    """A validated project config; see configs/stance.yaml for what each key means."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str
+    title: str | None = None
+    targets: list[Target] = Field(min_length=1)
+    stance_labels: list[ChoiceLabel] = Field(min_length=2)
+    sentence_types: list[ChoiceLabel] = []
+    cues: list[ChoiceLabel] = []
+    overlap: int = 3
+    context: int = 1
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, value: str) -> str:
+        if not NAME_PATTERN.fullmatch(value):
+            raise _problem(
+                "must be lowercase letters, digits and '-', starting with a letter or digit"
+                " (e.g. china-us-ai)"
+            )
+        if len(value) > MAX_NAME_LENGTH:
+            raise _problem(f"must be at most {MAX_NAME_LENGTH} characters")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title_is_text(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = _text_problem(value, MAX_TITLE_LENGTH, dollar=True)
+            if not value:
+                problem = "must not be empty (leave the key out to use the name)"
+            if problem:
+                raise _problem(problem)
+        return value
+
+    @field_validator("sentence_types", "cues", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("targets")
+    @classmethod
+    def _targets_unique(cls, value: list[Target]) -> list[Target]:
+        ids = _duplicates(enumerate(t.id for t in value), "target id", ("id",))
+        labels = _duplicates(enumerate(t.label for t in value), "target label", ("label",))
+        _raise(ids + labels)
+        return value
+
+    @field_validator(*_LABEL_LISTS)
+    @classmethod
+    def _labels_unique(cls, value: list[str]) -> list[str]:
+        _raise(_duplicates(enumerate(value), "label"))
+        return value
+
+    @field_validator("overlap", "context")
+    @classmethod
+    def _in_range(cls, value: int, info: ValidationInfo) -> int:
+        low, high = OVERLAP_RANGE if info.field_name == "overlap" else CONTEXT_RANGE
+        if not low <= value <= high:
+            raise _problem(f"must be between {low} and {high}, got {value}")
+        return value
+
+    def choice_fields(self) -> dict[str, list[str]]:
+        """``{"stance_<id>": stance labels, ..., "sentence_type": types}``; the last only if any."""
+        fields = {f"stance_{t.id}": list(self.stance_labels) for t in self.targets}
+        if self.sentence_types:
+            fields["sentence_type"] = list(self.sentence_types)
+        return fields
+
+    def targets_by_id(self) -> dict[str, str]:
+        """``{target id: target label}`` in config order."""
+        return {t.id: t.label for t in self.targets}
+
+    def display_title(self) -> str:
+        """The title, or the name when there is none."""
+        return self.title or self.name
+
+    def sha256(self) -> str:
+        """Hex SHA-256 of the config as canonical JSON (sorted keys, no spaces, UTF-8)."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _format_loc(loc: Iterable[int | str]) -> str:
+    """``("targets", 1, "id")`` -> ``targets[1].id``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _unknown_key_message(key: object, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    hint = f", did you mean {close[0]!r}?" if close else ""
+    return f"unknown key{hint} (allowed: {', '.join(allowed)})"
+
+
+def _messages(error: Any) -> Iterator[tuple[Loc, str]]:
+    """(location, message) pairs for one pydantic error dict."""
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == _PROBLEMS:
+        for sub, message in ctx["problems"]:
+            yield loc + tuple(sub), message
+        return
+    if kind == "config_value":
+        message = error["msg"]
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "extra_forbidden":
+        model = Target if len(loc) == 3 and loc[0] == "targets" else ProjectConfig
+        message = _unknown_key_message(loc[-1], list(model.model_fields))
+    elif kind == "string_type":
+        message = f"must be text, got {_describe(value)}"
+        if isinstance(value, bool):
+            message += " (YAML reads yes/no/on/off unquoted as booleans: quote it)"
+    elif kind == "list_type":
+        message = f"must be a list, got {_describe(value)}"
+    elif kind == "int_type":
+        message = f"must be a whole number, got {_describe(value)}"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = f"must be a mapping with keys id and label, got {_describe(value)}"
+    elif kind == "too_short":
+        need = ctx.get("min_length")
+        what = "target" if loc == ("targets",) else "label"
+        message = f"must have at least {need} {what}{'s' if need != 1 else ''}"
+    else:
+        message = str(error["msg"])
+    yield loc, message
+
+
+def parse_config(data: object, source: str = "<config>") -> ProjectConfig:
+    """Validate already-parsed YAML/JSON ``data``; ``source`` prefixes the error message.
+
+    Raises ConfigError listing every problem found.
+    """
+    if not isinstance(data, dict):
+        got = "an empty document" if data is None else _describe(data)
+        raise ConfigError(
+            f"{source}: the top level must be a mapping of keys (name, targets, stance_labels, ...),"
+            f" got {got}"
+        )
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        found = [pair for error in exc.errors() for pair in _messages(error)]
+    # pydantic skips a list's own validator when an item fails, so look for
+    # duplicates in the raw data too, to report them in the same message.
+    found += [pair for pair in _raw_duplicates(data) if pair not in found]
+    found.sort(key=_problem_order)
+    raise ConfigError(f"{source}: " + "; ".join(f"{_format_loc(loc)}: {msg}" for loc, msg in found))
+
+
+def _raw_duplicates(data: dict[Any, Any]) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    targets = data.get("targets")
+    if isinstance(targets, list):
+        for key in ("id", "label"):
+            items = [(i, t.get(key)) for i, t in enumerate(targets) if isinstance(t, dict)]
+            found = _duplicates(items, f"target {key}", (key,))
+            problems += [(("targets", *loc), message) for loc, message in found]
+    for field in _LABEL_LISTS:
+        values = data.get(field)
+        if isinstance(values, list):
+            found = _duplicates(enumerate(values), "label")
+            problems += [((field, *loc), message) for loc, message in found]
+    return problems
+
+
+def _problem_order(problem: tuple[Loc, str]) -> tuple[int, int]:
+    """Config key order first (unknown keys last), then item index."""
+    loc = problem[0]
+    keys = list(ProjectConfig.model_fields)
+    first = keys.index(loc[0]) if loc and loc[0] in keys else len(keys)
+    index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
+    return first, index
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | None):
+                continue  # the base class reports unhashable keys
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config(path: str | Path) -> ProjectConfig:
+    """Read and validate the YAML project config at ``path``.
+
+    Raises ConfigError for a missing or unreadable file, a YAML syntax error (with
+    its line and column), a top level that is not a mapping, or invalid values.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, not a config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ConfigError(f"{source}: YAML syntax error{where}: {what}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+    return parse_config(data, source)
