@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -88,9 +90,8 @@ def _config(path: Path) -> ProjectConfig:
 
 
 def _studio(data_dir: Path | None = None) -> Studio:
-    studio = Studio(resolve_connection(data_dir))
-    studio.version()  # fails fast, in one line, on a wrong URL or key
-    return studio
+    """A session with the configured server; nothing is sent until the first call."""
+    return Studio(resolve_connection(data_dir))
 
 
 @app.command()
@@ -121,12 +122,14 @@ def push(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
+    from annotate.push import prepare
     from annotate.push import push as do_push
 
     cfg = _config(config)
+    prepared = prepare(articles, cfg)  # bad input fails here, before any request
     with _studio() as studio, _progress("Importing sentences") as progress:
-        result = do_push(articles, cfg, studio, progress=progress)
-    verb = "Created" if result.created else "Updated"
+        result = do_push(prepared, cfg, studio, progress=progress)
+    verb = "Created" if result.created else "Updated" if result.updated else "Found"
     out.print(f"{verb} project '{cfg.name}' ({result.project_url})")
     if result.imported:
         out.print(
@@ -168,17 +171,15 @@ def summarize(config: ConfigOpt = DEFAULT_CONFIG, out_dir: OutOpt = DEFAULT_OUT)
     out.print(f"Tables and report in {result.out_dir}/ (open {result.report})")
 
 
-def _print_agreement(agreement: object) -> None:
-    import pandas as pd
-
-    assert isinstance(agreement, pd.DataFrame)
+def _print_agreement(agreement: pd.DataFrame) -> None:
     table = Table(title="Agreement")
     for col in ("field", "Krippendorff's α", "% agreement", "units", "annotators"):
         table.add_column(col, justify="left" if col == "field" else "right")
-    for row in agreement.itertuples(index=False):
-        alpha = "n/a" if pd.isna(row.krippendorff_alpha) else f"{row.krippendorff_alpha:.3f}"
-        pct = "n/a" if pd.isna(row.percent_agreement) else f"{row.percent_agreement:.1%}"
-        table.add_row(str(row.field), alpha, pct, str(row.units), str(row.annotators))
+    for row in agreement.to_dict("records"):
+        alpha, pct = float(row["krippendorff_alpha"]), float(row["percent_agreement"])
+        alpha_text = "n/a" if math.isnan(alpha) else f"{alpha:.3f}"
+        pct_text = "n/a" if math.isnan(pct) else f"{pct:.1%}"
+        table.add_row(str(row["field"]), alpha_text, pct_text, str(row["units"]), str(row["annotators"]))
     out.print(table)
 
 
@@ -226,6 +227,7 @@ def demo(
     from annotate import demo as demo_mod
     from annotate.analysis import summarize as do_summarize
     from annotate.pull import pull as do_pull
+    from annotate.push import prepare
     from annotate.push import push as do_push
 
     cfg = demo_mod.demo_config(config)
@@ -235,7 +237,7 @@ def demo(
     sample = demo_mod.sample_article()
     with _studio(info.data_dir) as studio:
         with _progress("Importing sentences") as progress:
-            pushed = do_push([sample], cfg, studio, progress=progress)
+            pushed = do_push(prepare([sample], cfg), cfg, studio, progress=progress)
         out.print(
             f"Pushed {sample.name}: {pushed.sentences} sentences, {pushed.imported} new "
             f"({pushed.seconds:.1f} s) → {pushed.project_url}"

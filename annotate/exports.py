@@ -67,7 +67,10 @@ def write_json(data: Any, path: Path) -> Path:
 
 
 def write_text(text: str, path: Path) -> Path:
-    return _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    def writer(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return _write(path, writer)
 
 
 def read_table(path: Path) -> pd.DataFrame:

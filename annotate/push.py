@@ -30,6 +30,7 @@ class PushResult:
     project_id: int
     project_url: str
     created: bool  # the project was created by this push
+    updated: bool  # an existing project's settings or interface were changed
     articles: int
     sentences: int
     imported: int
@@ -80,13 +81,21 @@ def task_payloads(article: Article, sentences: Sequence[Sentence], context: int)
     return tasks
 
 
-def prepare(paths: Sequence[str | Path], config: ProjectConfig) -> tuple[list[Article], list[dict[str, Any]]]:
-    """Read and split every article; returns the articles and one task per sentence, in order."""
+@dataclass(frozen=True)
+class Prepared:
+    """Articles read and split, ready to push: one task per sentence, in document order."""
+
+    articles: list[Article]
+    tasks: list[dict[str, Any]]
+
+
+def prepare(paths: Sequence[str | Path], config: ProjectConfig) -> Prepared:
+    """Read and split every article; raises InputError before anything is sent."""
     articles = read_articles(paths)
     tasks: list[dict[str, Any]] = []
     for article in articles:
         tasks.extend(task_payloads(article, split_article(article), config.context))
-    return articles, tasks
+    return Prepared(articles, tasks)
 
 
 def project_fields(config: ProjectConfig) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def project_fields(config: ProjectConfig) -> dict[str, Any]:
 
 
 def push(
-    paths: Sequence[str | Path],
+    articles: Prepared | Sequence[str | Path],
     config: ProjectConfig,
     studio: Studio,
     progress: Progress | None = None,
@@ -111,16 +120,19 @@ def push(
 ) -> PushResult:
     """Create or update the project named ``config.name`` and import the sentences it lacks.
 
+    ``articles`` are file paths, or the result of ``prepare`` on them.
     A sentence is identified by its ``sentence_id``; those already in the
     project are not imported again, so pushing the same articles twice imports
     nothing the second time.
     """
     began = time.perf_counter()
-    articles, tasks = prepare(paths, config)
+    prepared = articles if isinstance(articles, Prepared) else prepare(articles, config)
+    tasks = prepared.tasks
     fields = project_fields(config)
 
     project = studio.find_project(config.name)
     created = project is None
+    changed: dict[str, Any] = {}
     if project is None:
         studio.validate_label_config(fields["label_config"])
         project = studio.create_project(config.name, fields)
@@ -152,7 +164,8 @@ def push(
         project_id=pid,
         project_url=f"{studio.url}/projects/{pid}/data",
         created=created,
-        articles=len(articles),
+        updated=bool(changed),
+        articles=len(prepared.articles),
         sentences=len(tasks),
         imported=imported,
         already_present=len(tasks) - len(new_tasks),

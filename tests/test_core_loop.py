@@ -208,17 +208,22 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
     ids = _annotate_all(tasks, keys, admin_login.url)
     out = tmp_path / "exports"
     folder = out / config.name
-    time.sleep(3)  # past the pull's safety margin, so the first pull's annotations are not refetched
 
-    from annotate.pull import pull
+    from annotate.pull import WATERMARK_MARGIN, pull
 
-    first = pull(config, studio, out)
+    def settled_pull(**kwargs):
+        # A pull refetches tasks changed within WATERMARK_MARGIN before the previous pull began;
+        # waiting past it makes "fetched exactly the changed tasks" a fair check.
+        time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
+        return pull(config, studio, out, **kwargs)
+
+    first = settled_pull()
     assert first.full and first.tasks_fetched == 6 and first.annotations == 18
 
     # an edit: annotator 1 changes sentence 1's stance toward China
     with Studio(Connection(admin_login.url, keys[0][1], "test")) as as_user:
         as_user.update_annotation(ids[(0, 0)], _result(A, FACT))
-    second = pull(config, studio, out)
+    second = settled_pull()
     assert not second.full and second.tasks_fetched == 1
     ann = pd.read_parquet(folder / "annotations.parquet")
     row = ann[(ann["annotation_id"] == ids[(0, 0)]) & (ann["field"] == "stance_china")]
@@ -226,19 +231,17 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
     assert ann["annotation_id"].nunique() == 18
 
     # a new annotation (a skip, counted but kept out of labels) on sentence 5 by a fourth user
-    time.sleep(3)
     fourth = annotator_keys(4)[3]
     with Studio(Connection(admin_login.url, fourth[1], "test")) as as_user:
         as_user.create_annotation(tasks[4]["id"], [], was_cancelled=True)
-    third = pull(config, studio, out)
+    third = settled_pull()
     assert third.tasks_fetched == 1 and third.annotations == 19
     ann = pd.read_parquet(folder / "annotations.parquet")
     assert ann.loc[ann["annotator"] == fourth[0], "cancelled"].tolist() == [True]
 
     # a deletion disappears
-    time.sleep(3)
     studio.delete_annotation(ids[(2, 5)])
-    fourth_pull = pull(config, studio, out)
+    fourth_pull = settled_pull()
     assert fourth_pull.tasks_fetched == 1 and fourth_pull.annotations == 18
     ann = pd.read_parquet(folder / "annotations.parquet")
     assert ids[(2, 5)] not in set(ann["annotation_id"])
