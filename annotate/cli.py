@@ -24,7 +24,7 @@ from annotate import __version__, server
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import AnnotateError
 from annotate.exports import DEFAULT_OUT
-from annotate.studio import Studio, resolve_connection
+from annotate.studio import Connection, Studio, resolve_connection
 
 DEFAULT_CONFIG = Path("configs/stance.yaml")
 
@@ -235,7 +235,10 @@ def demo(
         info = server.start_server(data_dir, port=port)
     out.print(f"Label Studio at {info.url} (login in {info.login_file})")
     sample = demo_mod.sample_article()
-    with _studio(info.data_dir) as studio:
+    login = server.read_login(info.data_dir)
+    assert login is not None  # start_server wrote it
+    # the demo always works on the embedded server, whatever LABEL_STUDIO_URL says
+    with Studio(Connection(login.url, login.token, str(login.path))) as studio:
         with _progress("Importing sentences") as progress:
             pushed = do_push(prepare([sample], cfg), cfg, studio, progress=progress)
         out.print(

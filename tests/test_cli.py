@@ -38,7 +38,9 @@ def test_version():
 
 
 def test_missing_article_is_exit_2_and_one_line(tmp_path):
-    result = runner.invoke(app, ["push", str(tmp_path / "nope.txt"), "--config", str(ROOT / "configs/stance.yaml")])
+    result = runner.invoke(
+        app, ["push", str(tmp_path / "nope.txt"), "--config", str(ROOT / "configs/stance.yaml")]
+    )
     assert result.exit_code == 2
     assert "nope.txt" in _error_line(result.output)
 
@@ -95,3 +97,27 @@ def test_status_reports_progress(server_env, make_project, tmp_path):
     result = runner.invoke(app, ["status", "--config", str(cfg_path)])
     assert result.exit_code == 0, result.output
     assert "2 sentences · 0 annotations" in result.output
+
+
+def test_demo_runs_the_whole_loop(label_studio, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:1")  # the demo ignores it
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "unused")
+    port = label_studio.url.rsplit(":", 1)[1]
+    args = ["demo", "--simulate", "2", "--data-dir", str(label_studio.data_dir), "--port", port]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path), "--config", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "china-us-ai"
+    for name in (
+        "sentences.parquet",
+        "annotations.parquet",
+        "annotations.csv",
+        "sentence_labels.csv",
+        "document_stance.csv",
+        "agreement.csv",
+        "annotators.csv",
+        "manifest.json",
+        "report.html",
+    ):
+        assert (folder / name).stat().st_size > 0, name
+    assert "demo-annotator-1@annotate.localhost" in result.output
+    assert "Krippendorff" in result.output

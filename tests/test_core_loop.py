@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import krippendorff
@@ -93,7 +94,7 @@ def pushed(tmp_path: Path, make_project, server_env, studio: Studio):
 
 
 def _annotate_all(tasks, keys, url) -> dict[tuple[int, int], int]:
-    """Annotators 1-3 answer every sentence as in CHINA/TYPE; returns (annotator, sentence) -> annotation id."""
+    """Annotators 1-3 answer every sentence as in CHINA/TYPE; returns (annotator, sentence) -> id."""
     ids = {}
     for a, (_, key) in enumerate(keys):
         with Studio(Connection(url, key, "test")) as as_user:
@@ -314,3 +315,15 @@ def test_published_alpha_after_round_trip(tmp_path, make_project, server_env, an
     assert float(agreement.loc[0, "krippendorff_alpha"]) == pytest.approx(
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     )
+
+
+def test_escaped_target_label_is_accepted_by_the_server(tmp_path, make_project, server_env, studio):
+    config, cfg_path = make_project(targets=[{"id": "ab", "label": 'A & B <C> "quoted"'}])
+    article = tmp_path / "a.txt"
+    article.write_text("A sentence about A and B.\n", encoding="utf-8")
+    _invoke("push", str(article), "--config", str(cfg_path))
+    project = studio.find_project(config.name)
+    assert project is not None
+    assert "&amp;" in project["label_config"] and "&lt;C&gt;" in project["label_config"]
+    headers = [h.get("value") for h in ET.fromstring(project["label_config"]).iter("Header")]
+    assert 'A & B <C> "quoted"' in headers
