@@ -66,7 +66,10 @@ def test_open_signup_is_disabled(label_studio):
 def test_admin_token_works_and_wrong_token_is_refused(admin_login):
     with Studio(Connection(admin_login.url, admin_login.token, "test")) as studio:
         assert studio.version().startswith("1.")
-    with Studio(Connection(admin_login.url, "0" * 40, "test")) as bad, pytest.raises(ServerError, match="refused"):
+    with (
+        Studio(Connection(admin_login.url, "0" * 40, "test")) as bad,
+        pytest.raises(ServerError, match="refused"),
+    ):
         bad.version()
 
 
