@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from label_studio_sdk.client import LabelStudio
+from label_studio_sdk.base_client import LabelStudioBase as LabelStudio
 
 from annotate import server
 from annotate.errors import ServerError
