@@ -121,3 +121,34 @@ def test_demo_runs_the_whole_loop(label_studio, tmp_path, monkeypatch):
         assert (folder / name).stat().st_size > 0, name
     assert "demo-annotator-1@annotate.localhost" in result.output
     assert "Krippendorff" in result.output
+
+
+def test_demo_without_simulation_waits_until_ctrl_c(label_studio, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = label_studio.url.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+    env["COLUMNS"] = "200"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "annotate", "demo", "--data-dir", str(label_studio.data_dir), "--port", port]
+        + ["--out", str(tmp_path), "--config", str(tmp_path / "none.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "Waiting for annotators" in line:
+            break
+    assert any("Waiting for annotators" in line for line in seen), "".join(seen)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, "".join(seen) + rest
+    assert (tmp_path / "china-us-ai" / "report.html").exists()
+    assert "Exports:" in rest

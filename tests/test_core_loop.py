@@ -201,6 +201,7 @@ def test_repush_imports_nothing(tmp_path, pushed, studio):
     assert "Nothing new to import: all 6 sentences are already in the project." in output
     project = studio.find_project(config.name)
     assert studio.task_count(int(project["id"])) == 6
+    assert project["maximum_annotations"] == config.overlap == 3
 
 
 def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator_keys, admin_login, studio):
