@@ -3,14 +3,21 @@
 In: the tidy annotations table made by ``annotate.pull`` (one row per annotation × field ×
 label or span; see DESIGN.md) and ``choice_fields``, a mapping of each single-choice field
 name (``stance_<target id>``, ``sentence_type``) to its labels in config order.
-Out: Krippendorff's alpha and percent agreement per field.
+Out: ``field_agreement`` (one row per field: Krippendorff's alpha with a bootstrap interval,
+percent agreement, Fleiss' kappa, Gwet's AC1, counts) and ``pairwise_kappa`` (Cohen's kappa
+per annotator pair and field). ``annotate.spans`` applies the same coefficients to cue tokens.
 
 A *unit* is a sentence, a *coder* an annotator. Labels are encoded as their index in the
-field's label list, so ``nominal`` is the meaningful level for stance and sentence type;
-the other levels are there for ordered scales.
+field's label list, so ``nominal`` treats them as unordered and ``ordinal`` as a scale in
+config order. Only alpha has a level; kappa, AC1 and percent agreement are unweighted.
 
 Skipped (cancelled) annotations never count. When one annotator has several submitted
 annotations of one sentence, only the most recently updated one counts.
+
+Libraries do the standard parts: ``krippendorff`` alpha's point estimate, statsmodels'
+``fleiss_kappa`` (equal ratings per unit), scikit-learn's ``cohen_kappa_score``. Written
+here: Fleiss' kappa for unequal ratings per unit and Gwet's AC1 (Gwet 2014, as in the
+irrCAC packages), and alpha from summed coincidence matrices for the bootstrap.
 
 The worked example used in the doctests is Krippendorff's reliability data (Krippendorff,
 2011, "Computing Krippendorff's Alpha-Reliability"): 4 coders, 12 units, values 1-5,
@@ -31,34 +38,68 @@ published alpha 0.743 (nominal), 0.815 (ordinal), 0.849 (interval).
 0.849
 >>> round(percent_agreement(example), 3)
 0.818
+
+The same data as units × values counts; Gwet's handbook values (irrCAC's README for
+``cac.raw4raters``): Fleiss' kappa 0.76117, AC1 0.77544.
+
+>>> counts, _ = _matrix_value_counts(example)
+>>> round(fleiss_kappa(counts), 5), round(gwet_ac1(counts), 5)
+(0.76117, 0.77544)
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import krippendorff
 import numpy as np
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import fleiss_kappa as _statsmodels_fleiss_kappa
 
 from annotate.errors import ExportError, InputError
 
 __all__ = [
     "AGREEMENT_COLUMNS",
     "ANSWER_COLUMNS",
+    "PAIR_COLUMNS",
     "Level",
+    "agreement_row",
+    "alpha_from_coincidences",
+    "bootstrap_coincidences",
     "choice_answers",
+    "coincidences",
+    "counted_annotations",
     "field_agreement",
+    "fleiss_kappa",
+    "gwet_ac1",
     "krippendorff_alpha",
+    "pairwise_kappa",
     "percent_agreement",
+    "percentile_interval",
     "reliability_matrix",
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
-AGREEMENT_COLUMNS = ["field", "krippendorff_alpha", "percent_agreement", "units", "annotators"]
+AGREEMENT_COLUMNS = [
+    "field",
+    "level",
+    "krippendorff_alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "percent_agreement",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "units",
+    "pairable_values",
+    "annotators",
+]
 ANSWER_COLUMNS = ["sentence_id", "doc_id", "field", "annotator", "annotation_id", "label"]
+PAIR_COLUMNS = ["annotator_a", "annotator_b", "field", "items", "percent_agreement", "cohen_kappa"]
+CONFIDENCE = 0.95
 
 _REQUIRED = (
     "sentence_id",
@@ -71,6 +112,8 @@ _REQUIRED = (
     "cancelled",
 )
 _FIX_TABLE = "pass the annotations table made by annotate.pull (or run `annotate pull --full`)"
+# bootstrap draws are made in chunks of replicates of about this many cells
+_CHUNK_CELLS = 4_000_000
 
 
 # -- input checks ---------------------------------------------------------------------------
@@ -134,7 +177,75 @@ def _as_matrix(matrix: object) -> np.ndarray:
     return data
 
 
+def check_levels(levels: object, fields: Sequence[str]) -> dict[str, Level]:
+    """``{field: level}`` for every field in ``fields``: ``levels`` filled in with ``nominal``.
+
+    Raises InputError when ``levels`` is not a mapping, names a field not in ``fields`` or
+    gives an unknown level.
+    """
+    if levels is None:
+        return dict.fromkeys(fields, "nominal")
+    if not isinstance(levels, Mapping):
+        raise InputError(
+            "levels must map field names to a level of measurement, e.g. {'stance_china': 'ordinal'}; "
+            f"got {type(levels).__name__} (ProjectConfig.levels() gives it)"
+        )
+    unknown = [field for field in levels if field not in fields]
+    if unknown:
+        raise InputError(
+            f"levels names field(s) {', '.join(map(repr, unknown))} that are not choice fields "
+            f"({', '.join(fields)})"
+        )
+    for field, level in levels.items():
+        if level not in get_args(Level):
+            raise InputError(
+                f"levels[{field!r}] must be one of {', '.join(get_args(Level))}, got {level!r}; "
+                "use 'nominal' for unordered labels"
+            )
+    return {field: levels.get(field, "nominal") for field in fields}
+
+
+def check_bootstrap(n_boot: object, seed: object) -> None:
+    """Raise InputError unless ``n_boot`` is a whole number >= 0 and ``seed`` a whole number >= 0."""
+    for name, value in (("n_boot", n_boot), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise InputError(f"{name} must be a whole number >= 0, got {value!r}")
+
+
 # -- the tidy table → answers → matrices -----------------------------------------------------
+
+
+def _submitted(annotations: pd.DataFrame) -> np.ndarray:
+    return ~annotations["cancelled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def counted_annotations(annotations: pd.DataFrame) -> pd.DataFrame:
+    """The annotations that count: one per sentence × annotator.
+
+    In: the tidy annotations table (needs ``sentence_id, doc_id, annotation_id, annotator,
+    field, label, updated_at, cancelled``).
+    Out: columns ``sentence_id, doc_id, annotator, annotation_id``: each annotator's most
+    recently updated non-cancelled annotation of each sentence (ties on ``updated_at`` go to
+    the higher ``annotation_id``), whether or not it holds any label. Rows without a
+    ``sentence_id`` or ``annotator`` are left out. Sorted by ``sentence_id``, ``annotator``.
+    """
+    check_annotations(annotations)
+    rows = annotations.loc[
+        _submitted(annotations)
+        & annotations["sentence_id"].notna().to_numpy(dtype=bool)
+        & annotations["annotator"].notna().to_numpy(dtype=bool),
+        ["sentence_id", "doc_id", "annotator", "annotation_id", "updated_at"],
+    ]
+    latest = (
+        rows.drop_duplicates("annotation_id")
+        .sort_values(["updated_at", "annotation_id"], kind="stable", na_position="first")
+        .drop_duplicates(["sentence_id", "annotator"], keep="last")
+    )
+    return (
+        latest.drop(columns="updated_at")
+        .sort_values(["sentence_id", "annotator"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -154,14 +265,8 @@ def choice_answers(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
     check_annotations(annotations)
     check_choice_fields(choice_fields)
 
-    cancelled = annotations["cancelled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    submitted = annotations.loc[~cancelled]
-    latest = (
-        submitted[["sentence_id", "annotator", "annotation_id", "updated_at"]]
-        .drop_duplicates("annotation_id")
-        .sort_values(["updated_at", "annotation_id"], kind="stable", na_position="first")
-        .drop_duplicates(["sentence_id", "annotator"], keep="last")["annotation_id"]
-    )
+    latest = counted_annotations(annotations)["annotation_id"]
+    submitted = annotations.loc[_submitted(annotations)]
     keep = (
         submitted["annotation_id"].isin(latest)
         & submitted["field"].isin(list(choice_fields))
@@ -308,32 +413,350 @@ def percent_agreement(matrix: object) -> float:
     return _percent_from_counts(counts)
 
 
-def field_agreement(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+# -- coefficients on a units × categories count table ----------------------------------------
+
+
+def coincidences(counts: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 0) -> np.ndarray:
+    """Krippendorff's coincidence matrix, split into per-group parts that add up to it.
+
+    In: ``counts``, units × values (``n_uv`` = coders who gave value ``v`` to unit ``u``);
+    optionally ``groups``, the group (0 .. ``n_groups`` - 1) of each unit, e.g. the sentence
+    of each token; by default every unit is its own group.
+    Out: a groups × V × V float array whose entry ``(g, c, k)`` sums, over the units ``u`` of
+    group ``g`` with ``m_u = sum_v n_uv >= 2`` values::
+
+        (n_uc * n_uk - [c == k] * n_uc) / (m_u - 1)
+
+    Summed over groups this is the coincidence matrix ``o_ck``; a unit's part adds up to its
+    ``m_u`` pairable values, and units with one value add nothing.
+
+    >>> coincidences(np.array([[2, 1], [1, 0]])).sum(axis=0)
+    array([[1., 1.],
+           [1., 0.]])
+    """
+    counts = np.asarray(counts, dtype=float)
+    units, width = counts.shape
+    values = counts.sum(axis=1)
+    scale = np.zeros(units)
+    np.divide(1.0, values - 1, out=scale, where=values >= 2)
+    size = units if groups is None else n_groups
+    parts = np.zeros((size, width, width))
+    for c in range(width):
+        for k in range(c, width):
+            part = counts[:, c] * counts[:, k]
+            if c == k:
+                part -= counts[:, c]
+            part *= scale
+            parts[:, c, k] = part if groups is None else np.bincount(groups, part, minlength=size)
+            parts[:, k, c] = parts[:, c, k]
+    return parts
+
+
+def _squared_distances(level: Level, values: np.ndarray, n_v: np.ndarray) -> np.ndarray:
+    """Krippendorff's metric differences ``delta²_ck`` (V × V, or ... × V × V for ordinal).
+
+    nominal ``[c != k]``; interval ``(c - k)²``; ratio ``((c - k) / (c + k))²`` (0 when
+    ``c + k = 0``); ordinal ``(sum_{g=c..k} n_g - (n_c + n_k) / 2)²`` with ``n_g`` the
+    marginal counts of the values in rank order, so it depends on ``n_v`` (``... × V``).
+    """
+    width = len(values)
+    if level == "nominal":
+        return 1.0 - np.eye(width)
+    if level == "interval":
+        return np.subtract.outer(values, values) ** 2
+    if level == "ratio":
+        total = np.add.outer(values, values)
+        ratio = np.zeros_like(total)
+        np.divide(np.subtract.outer(values, values), total, out=ratio, where=total != 0)
+        return ratio**2
+    index = np.arange(width)
+    low, high = np.minimum.outer(index, index), np.maximum.outer(index, index)
+    cumulative = np.cumsum(n_v, axis=-1)
+    between = cumulative[..., high] - cumulative[..., low] + n_v[..., low]
+    return (between - (n_v[..., :, None] + n_v[..., None, :]) / 2) ** 2
+
+
+def alpha_from_coincidences(
+    matrices: np.ndarray, level: Level = "nominal", values: np.ndarray | None = None
+) -> np.ndarray:
+    """Krippendorff's alpha of one coincidence matrix (V × V) or a stack of them (... × V × V).
+
+    ``values`` are the V values in rank order (default ``0 .. V-1``; used by the interval and
+    ratio metrics). With ``n_c = sum_k o_ck`` and ``n = sum_c n_c``::
+
+        alpha = 1 - (n - 1) * sum_ck o_ck delta²_ck / sum_ck n_c n_k delta²_ck
+
+    NaN where the denominator is 0 (fewer than two distinct pairable values). Equals the
+    ``krippendorff`` package on the same data (tested); used where the package would need
+    every unit at once (bootstrap replicates, tokens).
+    """
+    o = np.asarray(matrices, dtype=float)
+    width = o.shape[-1]
+    domain = np.arange(width, dtype=float) if values is None else np.asarray(values, dtype=float)
+    n_v = o.sum(axis=-1)
+    n = n_v.sum(axis=-1)
+    delta = _squared_distances(level, domain, n_v)
+    observed = (o * delta).sum(axis=(-2, -1))
+    expected = (n_v[..., :, None] * n_v[..., None, :] * delta).sum(axis=(-2, -1))
+    alpha = np.full(np.shape(n), np.nan)
+    np.divide((n - 1) * observed, expected, out=alpha, where=expected > 0)
+    return np.where(expected > 0, 1 - alpha, np.nan)
+
+
+def bootstrap_coincidences(parts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Coincidence matrices of ``n_boot`` bootstrap samples of the groups (``n_boot`` × V × V).
+
+    In: ``parts``, groups × V × V per-group coincidences (``coincidences``). Groups adding
+    nothing (no unit with two values) are left out; each replicate draws as many groups as
+    remain, with replacement, and sums their parts. Identical parts are merged first and the
+    number of times each is drawn comes from one multinomial draw, which has the same
+    distribution as drawing groups one by one, so each replicate is a weighted sum over the
+    distinct parts. Seeded with ``numpy.random.default_rng(seed)``.
+    """
+    width = parts.shape[-1]
+    everything = parts.reshape(len(parts), width * width)
+    flat = everything[everything.any(axis=1)]
+    if n_boot == 0 or len(flat) == 0:
+        return np.zeros((n_boot, width, width))
+    distinct, times = np.unique(flat, axis=0, return_counts=True)
+    rng = np.random.default_rng(seed)
+    total = int(times.sum())
+    share = times / total
+    sums = np.empty((n_boot, width * width))
+    chunk = max(1, _CHUNK_CELLS // len(distinct))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        sums[start:stop] = rng.multinomial(total, share, size=stop - start) @ distinct
+    return sums.reshape(n_boot, width, width)
+
+
+def percentile_interval(replicates: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile bootstrap interval: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
+    quantiles of the defined (finite) replicates; NaNs when none is defined."""
+    defined = np.asarray(replicates, dtype=float)
+    defined = defined[np.isfinite(defined)]
+    if len(defined) == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(defined, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def _agreement_parts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(p_a, pi)`` of Gwet's framework, or None when no unit has two ratings.
+
+    Over the units with ``r_i >= 1`` ratings (``n`` of them) and those with ``r_i >= 2``::
+
+        p_a  = mean_{r_i >= 2} sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))
+        pi_k = mean_{r_i >= 1} r_ik / r_i
+    """
+    counts = np.asarray(counts, dtype=float)
+    ratings = counts.sum(axis=1)
+    rated = counts[ratings >= 1]
+    r = ratings[ratings >= 1]
+    pairable = r >= 2
+    if not pairable.any():
+        return None
+    agreeing = (rated[pairable] * (rated[pairable] - 1)).sum(axis=1) / (r[pairable] * (r[pairable] - 1))
+    return np.asarray(agreeing.mean()), (rated / r[:, None]).mean(axis=0)
+
+
+def fleiss_kappa(counts: np.ndarray) -> float:
+    """Fleiss' kappa of a units × categories count table (``r_ik`` ratings of unit i in k).
+
+    With ``p_a`` and ``pi_k`` as in Gwet (2014, ch. 2; irrCAC's ``fleiss.kappa.raw``)::
+
+        p_e = sum_k pi_k²        kappa = (p_a - p_e) / (1 - p_e)
+
+    When every rated unit has the same number of ratings (two or more) this is Fleiss'
+    (1971) kappa and statsmodels' ``fleiss_kappa`` computes it. When the numbers differ (an
+    annotator skipped a sentence, or a sentence got extra annotators) Gwet's generalisation
+    above is used: observed agreement over the units with two or more ratings, chance
+    agreement from each unit's label shares averaged over all rated units. No unit is
+    dropped, and the two agree whenever the numbers are equal. NaN when no unit has two
+    ratings or one category holds every rating (``p_e = 1``).
+    """
+    counts = np.asarray(counts, dtype=float)
+    parts = _agreement_parts(counts)
+    if parts is None:
+        return float("nan")
+    p_a, pi = parts
+    p_e = float((pi**2).sum())
+    if p_e >= 1 - 1e-12:
+        return float("nan")
+    ratings = counts.sum(axis=1)
+    ratings = ratings[ratings >= 1]
+    if (ratings == ratings[0]).all():
+        return float(_statsmodels_fleiss_kappa(counts[counts.sum(axis=1) >= 1], method="fleiss"))
+    return float((p_a - p_e) / (1 - p_e))
+
+
+def gwet_ac1(counts: np.ndarray, n_categories: int | None = None) -> float:
+    """Gwet's AC1 of a units × categories count table (Gwet 2008; 2014, ch. 4).
+
+    With ``p_a`` and ``pi_k`` as in ``fleiss_kappa`` and ``q`` categories (``n_categories``,
+    default the table's columns: every label of the config, used or not)::
+
+        p_e = sum_k pi_k (1 - pi_k) / (q - 1)        AC1 = (p_a - p_e) / (1 - p_e)
+
+    Unlike kappa, ``p_e`` is small when one category dominates, so AC1 stays near the
+    observed agreement. NaN when no unit has two ratings or ``q < 2``.
+    """
+    counts = np.asarray(counts, dtype=float)
+    q = counts.shape[1] if n_categories is None else n_categories
+    parts = _agreement_parts(counts)
+    if parts is None or q < 2:
+        return float("nan")
+    p_a, pi = parts
+    p_e = float((pi * (1 - pi)).sum() / (q - 1))
+    return float((p_a - p_e) / (1 - p_e))
+
+
+def agreement_row(
+    field: str,
+    level: Level,
+    counts: np.ndarray,
+    alpha: float,
+    replicate_alphas: np.ndarray,
+    annotators: int,
+) -> dict[str, Any]:
+    """One row of ``AGREEMENT_COLUMNS`` from a units × categories count table, its alpha and
+    the alphas of its bootstrap replicates (the interval is NaN when alpha is)."""
+    values = np.asarray(counts).sum(axis=1)
+    low, high = percentile_interval(replicate_alphas) if np.isfinite(alpha) else (np.nan, np.nan)
+    return {
+        "field": field,
+        "level": level,
+        "krippendorff_alpha": float(alpha),
+        "alpha_ci_low": low,
+        "alpha_ci_high": high,
+        "percent_agreement": _percent_from_counts(counts),
+        "fleiss_kappa": fleiss_kappa(counts),
+        "gwet_ac1": gwet_ac1(counts),
+        "units": int((values >= 2).sum()),
+        "pairable_values": int(values[values >= 2].sum()),
+        "annotators": int(annotators),
+    }
+
+
+def agreement_table(rows: list[dict[str, Any]], columns: Sequence[str] = AGREEMENT_COLUMNS) -> pd.DataFrame:
+    """Rows of ``agreement_row`` as a DataFrame of ``columns``: text ``field, level``,
+    ``int64`` counts, ``float64`` for the rest."""
+    counts = {"units": "int64", "pairable_values": "int64", "annotators": "int64"}
+    floats = {c: "float64" for c in columns if c not in ("field", "level", *counts)}
+    return pd.DataFrame(rows, columns=list(columns)).astype(floats | counts)
+
+
+# -- the tables -----------------------------------------------------------------------------
+
+
+def field_agreement(
+    annotations: pd.DataFrame,
+    choice_fields: Mapping[str, Sequence[str]],
+    levels: Mapping[str, str] | None = None,
+    n_boot: int = 1000,
+    seed: int = 12345,
+) -> pd.DataFrame:
     """Agreement per single-choice field.
 
-    In: the tidy annotations table and ``choice_fields`` (field -> labels, config order).
-    Out: one row per field of ``choice_fields``, in its order, with columns
-    ``field, krippendorff_alpha, percent_agreement, units, annotators``: nominal alpha and
-    percent agreement (NaN when undefined), ``units`` = sentences with two or more answers
-    (the pairable ones), ``annotators`` = distinct annotators with at least one answer.
+    In: the tidy annotations table; ``choice_fields`` (field -> labels, config order);
+    ``levels`` (field -> ``nominal | ordinal | interval | ratio`` for alpha, default nominal;
+    ``ProjectConfig.levels()``); ``n_boot`` bootstrap replicates (0: no interval) and
+    ``seed``.
+    Out: one row per field of ``choice_fields``, in its order, with ``AGREEMENT_COLUMNS``:
+    ``field, level``; ``krippendorff_alpha`` (the ``krippendorff`` package, labels coded
+    as their index in the field's list); ``alpha_ci_low, alpha_ci_high``, the 95% percentile
+    interval of alpha over ``n_boot`` samples of the units drawn with replacement
+    (``bootstrap_coincidences``; the same seed gives the same interval); ``percent_agreement``,
+    ``fleiss_kappa``, ``gwet_ac1`` (unweighted; see ``percent_agreement``, ``fleiss_kappa``,
+    ``gwet_ac1``); ``units`` = sentences with two or more answers; ``pairable_values`` = the
+    answers in those sentences; ``annotators`` = distinct annotators with at least one
+    answer. Coefficients are NaN when undefined, and so is the interval when alpha is.
     """
     answers = choice_answers(annotations, choice_fields)
+    field_levels = check_levels(levels, list(choice_fields))
+    check_bootstrap(n_boot, seed)
     by_field = dict(tuple(answers.groupby("field", sort=False)))
     rows = []
     for field, labels in choice_fields.items():
         part = by_field.get(field, answers.iloc[:0])
         counts = _unit_value_counts(part, labels)
-        domain = np.arange(len(labels))
+        level = field_levels[field]
+        alpha = _alpha_from_counts(counts, np.arange(len(labels)), level)
+        replicates = np.empty(0)
+        if np.isfinite(alpha) and n_boot:
+            replicates = alpha_from_coincidences(
+                bootstrap_coincidences(coincidences(counts), n_boot, seed), level
+            )
+        rows.append(agreement_row(field, level, counts, alpha, replicates, part["annotator"].nunique()))
+    return agreement_table(rows)
+
+
+def _cohen_kappa(first: np.ndarray, second: np.ndarray) -> float:
+    if len(first) < 2:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kappa = float(cohen_kappa_score(first, second))
+    return kappa if np.isfinite(kappa) else float("nan")
+
+
+def pairwise_kappa(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Cohen's kappa of every annotator pair on every single-choice field.
+
+    In: the tidy annotations table and ``choice_fields`` (field -> labels, config order).
+    Out: ``PAIR_COLUMNS`` = ``annotator_a, annotator_b, field, items, percent_agreement,
+    cohen_kappa``, one row per pair (``annotator_a < annotator_b``) × field where the two
+    answered at least one sentence in common; ``items`` = those sentences,
+    ``percent_agreement`` = the share of them with the same label, ``cohen_kappa`` =
+    scikit-learn's ``cohen_kappa_score`` on them (``(p_o - p_e) / (1 - p_e)`` with ``p_e``
+    from each annotator's own label shares), NaN when undefined: fewer than 2 items, or both
+    used one and the same label throughout. Sorted by ``annotator_a, annotator_b`` and field
+    in ``choice_fields`` order.
+    """
+    answers = choice_answers(annotations, choice_fields)
+    field_rank = {field: rank for rank, field in enumerate(choice_fields)}
+    coder, coders = pd.factorize(answers["annotator"], sort=True)
+    label = np.zeros(len(answers), dtype=np.int64)
+    fields = answers["field"].to_numpy()
+    for field, labels in choice_fields.items():
+        mine = fields == field
+        label[mine] = pd.Categorical(answers["label"][mine], categories=list(labels)).codes
+    frame = pd.DataFrame(
+        {
+            "field": answers["field"].map(field_rank).to_numpy(dtype=np.int64),
+            "unit": pd.factorize(answers["sentence_id"])[0],
+            "coder": coder,
+            "label": label,
+        }
+    )
+    pairs = frame.merge(frame, on=["field", "unit"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["coder_a"] < pairs["coder_b"]].sort_values(
+        ["coder_a", "coder_b", "field"], kind="stable"
+    )
+    keys = pairs[["coder_a", "coder_b", "field"]].to_numpy()
+    labels_a, labels_b = pairs["label_a"].to_numpy(), pairs["label_b"].to_numpy()
+    new_group = np.flatnonzero((keys[1:] != keys[:-1]).any(axis=1)) + 1
+    bounds = np.r_[0, new_group, len(keys)] if len(keys) else np.zeros(1, dtype=np.int64)
+    names = list(choice_fields)
+    rows = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        a, b = labels_a[start:stop], labels_b[start:stop]
+        coder_a, coder_b, field = keys[start]
         rows.append(
-            {
-                "field": field,
-                "krippendorff_alpha": _alpha_from_counts(counts, domain, "nominal"),
-                "percent_agreement": _percent_from_counts(counts),
-                "units": int((counts.sum(axis=1) >= 2).sum()),
-                "annotators": int(part["annotator"].nunique()),
-            }
+            (
+                str(coders[coder_a]),
+                str(coders[coder_b]),
+                names[field],
+                int(stop - start),
+                float(np.mean(a == b)),
+                _cohen_kappa(a, b),
+            )
         )
-    table = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+    table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     return table.astype(
-        {"krippendorff_alpha": float, "percent_agreement": float, "units": int, "annotators": int}
+        {
+            "items": "int64",
+            "percent_agreement": "float64",
+            "cohen_kappa": "float64",
+        }
     )

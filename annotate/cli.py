@@ -35,8 +35,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Project config (YAML).")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for exports; files go to OUT/<name>/.")]
@@ -126,7 +126,7 @@ def push(
     from annotate.push import push as do_push
 
     cfg = _config(config)
-    prepared = prepare(articles, cfg)  # bad input fails here, before any request
+    prepared = prepare(articles, cfg, config)  # bad input fails here, before any request
     with _studio() as studio, _progress("Importing sentences") as progress:
         result = do_push(prepared, cfg, studio, progress=progress)
     verb = "Created" if result.created else "Updated" if result.updated else "Found"
@@ -162,11 +162,22 @@ def pull(
 
 @app.command()
 @_handled
-def summarize(config: ConfigOpt = DEFAULT_CONFIG, out_dir: OutOpt = DEFAULT_OUT) -> None:
+def summarize(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    out_dir: OutOpt = DEFAULT_OUT,
+    exclude_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-flagged", help="Leave out annotators whose gold accuracy is under the threshold."
+        ),
+    ] = False,
+) -> None:
     """Agreement, majority labels, per-document stance and the report, from the last pull."""
     from annotate.analysis import summarize as do_summarize
 
-    result = do_summarize(_config(config), out_dir)
+    result = do_summarize(_config(config), out_dir, exclude_flagged=exclude_flagged)
+    if result.excluded:
+        out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
     _print_agreement(result.tables["agreement"])
     out.print(f"Tables and report in {result.out_dir}/ (open {result.report})")
 
@@ -181,6 +192,38 @@ def _print_agreement(agreement: pd.DataFrame) -> None:
         pct_text = "n/a" if math.isnan(pct) else f"{pct:.1%}"
         table.add_row(str(row["field"]), alpha_text, pct_text, str(row["units"]), str(row["annotators"]))
     out.print(table)
+
+
+@app.command()
+@_handled
+def adjudicate(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    out_dir: OutOpt = DEFAULT_OUT,
+    by: Annotated[
+        str, typer.Option(help="Which sentences need review: contested, margin, dawid-skene or alpha.")
+    ] = "contested",
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Cut-off for --by (defaults: margin 0, dawid-skene 0.8, alpha 0.01)."),
+    ] = None,
+    show_names: Annotated[
+        bool,
+        typer.Option("--show-names", help="Show annotators' e-mails to the adjudicator (default: A, B, C)."),
+    ] = False,
+) -> None:
+    """Send contested sentences from the last pull to the review project for a final decision."""
+    from annotate.analysis import adjudicate_from_exports
+
+    cfg = _config(config)
+    with _studio() as studio:
+        result = adjudicate_from_exports(
+            cfg, studio, out_dir, by=by, threshold=threshold, show_names=show_names
+        )
+    out.print(
+        f"{result.selected} sentence × field decision(s) on {result.sentences} sentence(s) need review; "
+        f"{result.imported} new in the review project, {result.already_present} already there."
+    )
+    out.print(f"Adjudicate at {result.project_url}; the next 'annotate pull' brings the decisions back.")
 
 
 @app.command()
@@ -240,7 +283,7 @@ def demo(
     # the demo always works on the embedded server, whatever LABEL_STUDIO_URL says
     with Studio(Connection(login.url, login.token, str(login.path))) as studio:
         with _progress("Importing sentences") as progress:
-            pushed = do_push(prepare([sample], cfg), cfg, studio, progress=progress)
+            pushed = do_push(prepare([sample], cfg, config), cfg, studio, progress=progress)
         out.print(
             f"Pushed {sample.name}: {pushed.sentences} sentences, {pushed.imported} new "
             f"({pushed.seconds:.1f} s) → {pushed.project_url}"

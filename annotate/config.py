@@ -12,6 +12,12 @@ labels, sentence types and cues must also have no comma: Label Studio splits the
 label lists of ``whenChoiceValue``/``whenLabelValue`` on commas, so such a label
 could never be referred to there. Target labels are only shown, never matched,
 so commas are fine in them. Quotes and ``& < >`` are fine everywhere.
+
+``stance_level`` (optional, ``nominal`` or ``ordinal``, default ``nominal``) is the level of
+measurement Krippendorff's alpha uses for the stance fields. ``ordinal`` treats
+``stance_labels`` as an ordered scale in the order listed (e.g. ``[Against, Neutral,
+Favor]``), so a Favor/Neutral disagreement counts less than Favor/Against. The sentence type
+is always nominal. Only alpha uses the level; kappa, AC1 and percent agreement are unweighted.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -45,6 +51,8 @@ MAX_NAME_LENGTH = 64
 MAX_TARGET_ID_LENGTH = 40
 MAX_LABEL_LENGTH = 100
 MAX_TITLE_LENGTH = 200
+StanceLevel = Literal["nominal", "ordinal"]
+STANCE_LEVELS: tuple[str, ...] = get_args(StanceLevel)
 OVERLAP_RANGE = (1, 20)
 CONTEXT_RANGE = (0, 5)
 
@@ -139,7 +147,18 @@ class Target(BaseModel):
 
 
 class ProjectConfig(BaseModel):
-    """A validated project config; see configs/stance.yaml for what each key means."""
+    """A validated project config; see configs/stance.yaml for what each key means.
+
+    ``stance_level`` (``nominal`` | ``ordinal``, default ``nominal``) is the level of
+    measurement of Krippendorff's alpha for the stance fields; ``ordinal`` reads
+    ``stance_labels`` as a scale in the order listed. ``levels()`` maps every choice field to
+    its level (``sentence_type`` is always nominal).
+
+    ``gold`` names a file of gold sentences with expected labels (see annotate.gold),
+    relative to the config file. An annotator whose gold accuracy is below
+    ``gold_threshold`` (a share, default 0.7) on at least ``gold_min_items`` gold answers
+    (default 3) is flagged.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -151,6 +170,31 @@ class ProjectConfig(BaseModel):
     cues: list[ChoiceLabel] = []
     overlap: int = 3
     context: int = 1
+    stance_level: StanceLevel = "nominal"
+    gold: str | None = None
+    gold_threshold: float = 0.7
+    gold_min_items: int = 3
+
+    @field_validator("gold")
+    @classmethod
+    def _gold_is_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise _problem("must be a file path (relative to the config file) or left out")
+        return value
+
+    @field_validator("gold_threshold")
+    @classmethod
+    def _threshold_is_share(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise _problem(f"must be between 0 and 1, got {value}")
+        return value
+
+    @field_validator("gold_min_items")
+    @classmethod
+    def _min_items_positive(cls, value: int) -> int:
+        if value < 1:
+            raise _problem(f"must be at least 1, got {value}")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -194,6 +238,13 @@ class ProjectConfig(BaseModel):
         _raise(_duplicates(enumerate(value), "label"))
         return value
 
+    @field_validator("stance_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        if value not in STANCE_LEVELS:
+            raise _problem(f"must be {' or '.join(STANCE_LEVELS)}, got {_describe(value)}")
+        return value
+
     @field_validator("overlap", "context")
     @classmethod
     def _in_range(cls, value: int, info: ValidationInfo) -> int:
@@ -208,6 +259,14 @@ class ProjectConfig(BaseModel):
         if self.sentence_types:
             fields["sentence_type"] = list(self.sentence_types)
         return fields
+
+    def levels(self) -> dict[str, str]:
+        """Krippendorff's alpha level of each choice field, in ``choice_fields()`` order:
+        ``stance_level`` for every ``stance_<id>``, ``nominal`` for ``sentence_type``."""
+        return {
+            field: self.stance_level if field.startswith("stance_") else "nominal"
+            for field in self.choice_fields()
+        }
 
     def targets_by_id(self) -> dict[str, str]:
         """``{target id: target label}`` in config order."""

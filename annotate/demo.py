@@ -18,7 +18,7 @@ from typing import Any
 
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import ProjectNotFound
-from annotate.studio import Connection, Studio
+from annotate.studio import Connection, Studio, user_email
 
 DEMO_DOMAIN = "annotate.localhost"
 SAMPLE_NAME = "china_us_ai_cooperation.txt"
@@ -146,12 +146,8 @@ def simulate_annotators(
         accuracy = max(0.5, 0.9 - 0.1 * i)
         with Studio(Connection(studio.url, key, f"demo user {email}")) as as_user:
             for task in tasks:
-                mine = [
-                    a
-                    for a in task.get("annotations") or []
-                    if users.get(int(a.get("completed_by") or -1)) == email
-                ]
-                if not mine:
+                done_by = {user_email(a.get("completed_by"), users) for a in task.get("annotations") or []}
+                if email not in done_by:
                     text = str((task.get("data") or {}).get("text", ""))
                     as_user.create_annotation(
                         int(task["id"]),

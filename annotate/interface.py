@@ -110,6 +110,45 @@ def build_label_config(config: ProjectConfig) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def build_review_config(config: ProjectConfig) -> str:
+    """The adjudication interface: the sentence in context, every annotator's answers, final choices.
+
+    Task data adds ``answers`` (one line per annotator and field) and ``reason``
+    (why the sentence was sent to review). Choices are not required: the
+    adjudicator decides the fields that need a decision; the others keep their
+    aggregated label. Same control names and hotkeys as the labeling interface.
+    """
+    keys = assign_hotkeys(config)
+    root = ET.Element("View")
+    meta = ET.SubElement(root, "View", style=_BLOCK_STYLE)
+    ET.SubElement(meta, "Header", value="$title", size="5", style=_META_STYLE)
+    ET.SubElement(
+        meta, "Header", value="Sentence $sentence_number of $sentence_count", size="5", style=_META_STYLE
+    )
+    _text(root, "context_before", _CONTEXT_STYLE)
+    _text(root, "sentence", _SENTENCE_STYLE, value="$text")
+    _text(root, "context_after", _CONTEXT_STYLE)
+    block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
+    ET.SubElement(block, "Header", value="Annotators' answers", size="5", style=_QUESTION_STYLE)
+    _text(block, "answers", _META_STYLE)
+    _text(block, "reason", _CONTEXT_STYLE)
+    for target in config.targets:
+        name = f"stance_{target.id}"
+        block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
+        ET.SubElement(block, "Header", value=f"Final: {target.label}", size="5", style=_QUESTION_STYLE)
+        _choices(block, name, config.stance_labels, keys, None)
+    if config.sentence_types:
+        block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
+        ET.SubElement(block, "Header", value="Final: sentence type", size="5", style=_QUESTION_STYLE)
+        _choices(block, "sentence_type", config.sentence_types, keys, None)
+    block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
+    ET.SubElement(
+        block, "TextArea", name="comment", toName="sentence", editable="true", maxSubmissions="1", rows="2"
+    )
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="unicode")
+
+
 def _text(parent: ET.Element, name: str, style: str, value: str | None = None) -> None:
     box = ET.SubElement(parent, "View", style=style)
     ET.SubElement(box, "Text", name=name, value=value or f"${name}")
@@ -120,18 +159,13 @@ def _choices(
     name: str,
     labels: list[str],
     keys: dict[tuple[str, str], str],
-    required_message: str,
+    required_message: str | None,
 ) -> None:
-    choices = ET.SubElement(
-        parent,
-        "Choices",
-        name=name,
-        toName="sentence",
-        choice="single-radio",
-        showInline="true",
-        required="true",
-        requiredMessage=required_message,
-    )
+    """A single-choice row; required when ``required_message`` is given."""
+    attrs = {"name": name, "toName": "sentence", "choice": "single-radio", "showInline": "true"}
+    if required_message is not None:
+        attrs.update(required="true", requiredMessage=required_message)
+    choices = ET.SubElement(parent, "Choices", attrs)
     for label in labels:
         ET.SubElement(choices, "Choice", value=label, hotkey=keys[(name, label)])
 

@@ -29,7 +29,7 @@ from annotate.exports import (
     write_json,
     write_parquet,
 )
-from annotate.studio import Studio, parse_time
+from annotate.studio import Studio, parse_time, user_email
 
 ANNOTATION_COLUMNS = [
     "sentence_id",
@@ -85,14 +85,6 @@ class PullResult:
     seconds: float
 
 
-def _user_email(value: Any, users: dict[int, str]) -> str:
-    if isinstance(value, dict):
-        return str(value.get("email") or users.get(int(value.get("id", -1)), value.get("id")))
-    if value is None:
-        return "unknown"
-    return users.get(int(value), f"user-{value}")
-
-
 def tidy_annotations(tasks: Iterable[dict[str, Any]], users: dict[int, str]) -> pd.DataFrame:
     """One row per annotation × field × label or span (columns: ``ANNOTATION_COLUMNS``).
 
@@ -109,7 +101,7 @@ def tidy_annotations(tasks: Iterable[dict[str, Any]], users: dict[int, str]) -> 
         doc = data.get("doc_id")
         tid = int(task["id"])
         for ann in task.get("annotations") or []:
-            base = (sid, doc, tid, int(ann["id"]), _user_email(ann.get("completed_by"), users))
+            base = (sid, doc, tid, int(ann["id"]), user_email(ann.get("completed_by"), users))
             tail = (
                 ann.get("created_at"),
                 ann.get("updated_at"),
@@ -217,6 +209,16 @@ def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFr
     return annotations, sentences
 
 
+def _pull_adjudications(config: ProjectConfig, studio: Studio, users: dict[int, str]) -> pd.DataFrame | None:
+    """Final labels from the review project (whole project: it holds only contested sentences)."""
+    from annotate.adjudicate import review_name, tidy_adjudications
+
+    review = studio.find_project(review_name(config))
+    if review is None:
+        return None
+    return tidy_adjudications(studio.export_tasks(int(review["id"])), users)
+
+
 def pull(
     config: ProjectConfig,
     studio: Studio,
@@ -304,6 +306,11 @@ def pull(
             "skipped_annotations": int(annotations.loc[annotations["cancelled"], "annotation_id"].nunique()),
         },
     }
+    adjudications = _pull_adjudications(config, studio, users)
+    if adjudications is not None:
+        write_parquet(adjudications, folder / "adjudications.parquet")
+        write_csv(adjudications, folder / "adjudications.csv")
+        manifest["rows"]["adjudications"] = len(adjudications)  # type: ignore[index]
     write_json(manifest, folder / "manifest.json")
     write_json(
         {"project_id": pid, "watermark": watermark.isoformat(), "pulled_at": manifest["pulled_at"]},

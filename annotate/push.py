@@ -14,6 +14,7 @@ from typing import Any
 
 from annotate import TASK_SCHEMA_VERSION, __version__
 from annotate.config import ProjectConfig
+from annotate.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.ingest import Article, read_articles
 from annotate.interface import build_label_config
 from annotate.segment import Sentence, split_article
@@ -83,19 +84,26 @@ def task_payloads(article: Article, sentences: Sequence[Sentence], context: int)
 
 @dataclass(frozen=True)
 class Prepared:
-    """Articles read and split, ready to push: one task per sentence, in document order."""
+    """Articles read and split, ready to push: one task per sentence in document order,
+    with the config's gold sentences (if any) spread evenly among them."""
 
     articles: list[Article]
     tasks: list[dict[str, Any]]
+    gold: int = 0
 
 
-def prepare(paths: Sequence[str | Path], config: ProjectConfig) -> Prepared:
-    """Read and split every article; raises InputError before anything is sent."""
+def prepare(paths: Sequence[str | Path], config: ProjectConfig, config_path: Path | None = None) -> Prepared:
+    """Read and split every article (and the gold file); raises InputError before anything is sent.
+
+    ``config_path`` resolves a relative ``gold`` path; without it, against the working directory.
+    """
     articles = read_articles(paths)
     tasks: list[dict[str, Any]] = []
     for article in articles:
         tasks.extend(task_payloads(article, split_article(article), config.context))
-    return Prepared(articles, tasks)
+    path = gold_path(config, config_path)
+    golden = gold_tasks(read_gold(path, config)) if path is not None else []
+    return Prepared(articles, interleave(tasks, golden), len(golden))
 
 
 def project_fields(config: ProjectConfig) -> dict[str, Any]:
@@ -157,7 +165,12 @@ def push(
         progress(0, len(new_tasks))
     for i in range(0, len(new_tasks), batch_size):
         batch = new_tasks[i : i + batch_size]
-        imported += len(studio.import_tasks(pid, batch))
+        ids = studio.import_tasks(pid, batch)
+        # gold tasks must reach every annotator: raise their overlap before anyone labels them
+        for task, task_id in zip(batch, ids, strict=True):
+            if task.get("annotations"):
+                studio.set_task_overlap(task_id, GOLD_OVERLAP)
+        imported += len(ids)
         if progress:
             progress(imported, len(new_tasks))
     return PushResult(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
-from annotate.studio import Studio
+from annotate.studio import Studio, user_email
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ def status(config: ProjectConfig, studio: Studio) -> StatusResult:
             sentences += 1
             done = 0
             for ann in task.get("annotations") or []:
-                who = users.get(int(ann.get("completed_by") or -1), "unknown")
+                if ann.get("ground_truth"):
+                    continue  # gold reference answers are not annotators' work
+                who = user_email(ann.get("completed_by"), users)
                 key = "skipped" if ann.get("was_cancelled") else "annotations"
                 per_user.setdefault(who, Counter())[key] += 1
                 if ann.get("was_cancelled"):
@@ -59,7 +61,7 @@ def status(config: ProjectConfig, studio: Studio) -> StatusResult:
                     annotations += 1
                     done += 1
             for draft in task.get("drafts") or []:
-                who = users.get(int(draft.get("user") or -1), "unknown")
+                who = user_email(draft.get("user"), users)
                 per_user.setdefault(who, Counter())["drafts"] += 1
                 drafts += 1
             coverage[done] += 1

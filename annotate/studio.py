@@ -304,6 +304,10 @@ class Studio:
         }
         return self.iter_task_pages(project_id, fields="all", query=query)
 
+    def set_task_overlap(self, task_id: int, overlap: int) -> None:
+        """How many annotators a single task should get (Label Studio ignores it on import)."""
+        self.request("PATCH", f"api/tasks/{task_id}/", json_body={"overlap": overlap})
+
     def task_count(self, project_id: int) -> int:
         data = self.get_json(f"api/projects/{project_id}/", params={"include": "task_number"})
         return int(data.get("task_number") or 0)
@@ -374,6 +378,17 @@ class Studio:
 
     def delete_annotation(self, annotation_id: int) -> None:
         self.request("DELETE", f"api/annotations/{annotation_id}/")
+
+
+def user_email(value: Any, users: dict[int, str]) -> str:
+    """An annotation's ``completed_by`` (a user id, or an object with ``email``) as an e-mail."""
+    if isinstance(value, dict):
+        if value.get("email"):
+            return str(value["email"])
+        value = value.get("id")
+    if value is None:
+        return "unknown"
+    return users.get(int(value), f"user-{value}")
 
 
 def project_description(name: str, description: str = "") -> str:

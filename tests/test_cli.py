@@ -27,7 +27,7 @@ def _error_line(output: str) -> str:
 def test_every_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]  # type: ignore[union-attr]
-    assert set(commands) == {"serve", "push", "pull", "summarize", "status", "demo"}
+    assert set(commands) == {"serve", "push", "pull", "summarize", "adjudicate", "status", "demo"}
     for name in commands:
         assert re.search(rf"annotate {name}\b", readme), f"README does not document 'annotate {name}'"
 

@@ -57,12 +57,14 @@ def test_sample_config_has_the_design_values() -> None:
         "Slogan or metaphor",
     ]
     assert (config.overlap, config.context) == (3, 1)
+    assert config.stance_level == "nominal"
 
 
 def test_sample_config_comments_every_key() -> None:
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     for key in ProjectConfig.model_fields:
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"{key}:"))
+        # optional keys may be shown commented out, e.g. "# gold: gold.csv"
+        at = next(i for i, line in enumerate(lines) if line.startswith((f"{key}:", f"# {key}:")))
         assert lines[at - 1].startswith("#"), f"{key} has no comment above it"
 
 
@@ -83,6 +85,15 @@ def test_defaults_and_empty_blocks() -> None:
     assert config.display_title() == "china-us-ai"
     assert list(config.choice_fields()) == ["stance_china", "stance_us"]
     assert parse_config(config_with(cues=None, sentence_types=None)).cues == []
+
+
+def test_stance_level_defaults_to_nominal_and_sets_alpha_levels() -> None:
+    config = parse_config(VALID)
+    assert config.stance_level == "nominal"
+    assert config.levels() == {"stance_china": "nominal", "stance_us": "nominal"}
+    ordinal = parse_config(config_with(stance_level="ordinal", sentence_types=["Fact", "Opinion"]))
+    assert ordinal.levels() == {"stance_china": "ordinal", "stance_us": "ordinal", "sentence_type": "nominal"}
+    assert list(ordinal.levels()) == list(ordinal.choice_fields())
 
 
 def test_sha256_is_stable_and_follows_content() -> None:
@@ -142,6 +153,10 @@ def test_target_labels_may_hold_any_visible_characters() -> None:
         ({"context": -1}, "context: must be between 0 and 5, got -1"),
         ({"context": 6}, "context: must be between 0 and 5, got 6"),
         ({"context": True}, "context: must be a whole number, got the boolean true"),
+        ({"stance_level": "ranked"}, "stance_level: must be nominal or ordinal, got the text 'ranked'"),
+        ({"stance_level": "Ordinal"}, "stance_level: must be nominal or ordinal, got the text 'Ordinal'"),
+        ({"stance_level": 1}, "stance_level: must be nominal or ordinal, got the number 1"),
+        ({"stance_level": None}, "stance_level: must be nominal or ordinal, got nothing (null)"),
     ],
 )
 def test_each_problem_names_its_key_path(changes: dict[str, Any], expected: str) -> None:

@@ -130,23 +130,26 @@ def test_push_pull_summarize_numbers_match_hand_computation(tmp_path, pushed, an
     labels = pd.read_csv(folder / "sentence_labels.csv", encoding="utf-8-sig")
     china = labels[labels["field"] == "stance_china"].reset_index(drop=True)
     # majority per sentence: F(3/3) F(2/3) A(3/3) N(2/3) X(3/3) and a three-way tie
-    assert china["label"].fillna("<tie>").tolist() == [F, F, A, N, X, "<tie>"]
+    assert china["majority_label"].fillna("<tie>").tolist() == [F, F, A, N, X, "<tie>"]
     assert china["votes"].tolist() == [3, 2, 3, 2, 3, 1]
     assert china["n_annotators"].tolist() == [3] * 6
     assert china["agreement"].round(4).tolist() == [1.0, 0.6667, 1.0, 0.6667, 1.0, 0.3333]
+    assert china["margin"].round(4).tolist() == [1.0, 0.3333, 1.0, 0.3333, 1.0, 0.0]
     assert china["contested"].tolist() == [False, False, False, False, False, True]
+    # the tie falls back to Dawid–Skene; everything else keeps the majority
+    assert china["source"].tolist() == ["majority"] * 5 + ["dawid_skene"]
+    tie_label = china.loc[5, "ds_label"]
+    assert tie_label in (F, A, N) and china.loc[5, "label"] == tie_label
+    assert china["label"].tolist()[:5] == [F, F, A, N, X]
 
     stance = pd.read_csv(folder / "document_stance.csv", encoding="utf-8-sig")
     got = stance[(stance["target"] == "china") & (stance["sentences"] > 0)]
     got = {(r.doc_id, r.label): (r.sentences, round(r.share, 4)) for r in got.itertuples()}
-    # alpha: F F A -> 2/3 Favor, 1/3 Against; beta: N X tie -> a third each
-    assert got == {
-        ("alpha", F): (2, 0.6667),
-        ("alpha", A): (1, 0.3333),
-        ("beta", N): (1, 0.3333),
-        ("beta", X): (1, 0.3333),
-        ("beta", "No majority"): (1, 0.3333),
-    }
+    # alpha: F F A -> 2/3 Favor, 1/3 Against; beta: N, X and the tie's Dawid–Skene label
+    beta: dict[tuple[str, str], tuple[int, float]] = {("beta", N): (1, 0.3333), ("beta", X): (1, 0.3333)}
+    count = beta.get(("beta", tie_label), (0, 0.0))[0] + 1
+    beta[("beta", tie_label)] = (count, round(count / 3, 4))
+    assert got == {("alpha", F): (2, 0.6667), ("alpha", A): (1, 0.3333), **beta}
 
     agreement = pd.read_csv(folder / "agreement.csv", encoding="utf-8-sig").set_index("field")
     # stance_china, nominal α by hand: value counts F=6 A=5 N=3 X=4 (n=18).
@@ -163,8 +166,13 @@ def test_push_pull_summarize_numbers_match_hand_computation(tmp_path, pushed, an
     # everyone said "Not addressed" for the US: α undefined, agreement perfect
     assert math.isnan(agreement.loc["stance_us", "krippendorff_alpha"])
     assert agreement.loc["stance_us", "percent_agreement"] == pytest.approx(1.0)
-    assert agreement["units"].tolist() == [6, 6, 6, 6]
-    assert agreement["annotators"].tolist() == [3, 3, 3, 3]
+    choice = agreement.loc[["stance_china", "stance_us", "stance_cooperation", "sentence_type"]]
+    assert choice["units"].tolist() == [6, 6, 6, 6]
+    assert choice["annotators"].tolist() == [3, 3, 3, 3]
+    assert choice["pairable_values"].tolist() == [18, 18, 18, 18]
+    # the interval is a bootstrap over sentences: it holds the estimate
+    low, high = agreement.loc["stance_china", ["alpha_ci_low", "alpha_ci_high"]]
+    assert low <= 0.5 <= high
 
     # α equals the krippendorff package on the pulled data
     choice = ann[ann["field"] == "stance_china"]

@@ -353,6 +353,7 @@ def test_summarize_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> N
 
     agreement = tables["agreement"]
     assert list(agreement.columns) == AGREEMENT_COLUMNS
+    agreement = agreement[["field", "krippendorff_alpha", "percent_agreement", "units", "annotators"]]
     # Nominal alpha = 1 - (n - 1) * (off-diagonal coincidences) / (n^2 - sum n_c^2), over units
     # with >= 2 answers (d2-y has one). Coincidences: each ordered pair in a unit / (m_u - 1).
     # china: d1-b F,F,A -> FF 1, FA 1, AF 1; d1-a N,F -> NF 1, FN 1; d2-x A,A,A -> AA 3.
