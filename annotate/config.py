@@ -13,10 +13,11 @@ label lists of ``whenChoiceValue``/``whenLabelValue`` on commas, so such a label
 could never be referred to there. Target labels are only shown, never matched,
 so commas are fine in them. Quotes and ``& < >`` are fine everywhere.
 
-``stance_level`` (optional, ``nominal`` or ``ordinal``, default ``nominal``) is the level of
-measurement Krippendorff's alpha uses for the stance fields. ``ordinal`` treats
+``stance_level`` (optional, ``nominal``, ``ordinal`` or ``interval``, default ``nominal``) is
+the level of measurement Krippendorff's alpha uses for the stance fields. ``ordinal`` treats
 ``stance_labels`` as an ordered scale in the order listed (e.g. ``[Against, Neutral,
-Favor]``), so a Favor/Neutral disagreement counts less than Favor/Against. The sentence type
+Favor]``), so a Favor/Neutral disagreement counts less than Favor/Against; ``interval``
+treats them as equally spaced points of that scale (e.g. a 1-5 rating). The sentence type
 is always nominal. Only alpha uses the level; kappa, AC1 and percent agreement are unweighted.
 """
 
@@ -51,7 +52,7 @@ MAX_NAME_LENGTH = 64
 MAX_TARGET_ID_LENGTH = 40
 MAX_LABEL_LENGTH = 100
 MAX_TITLE_LENGTH = 200
-StanceLevel = Literal["nominal", "ordinal"]
+StanceLevel = Literal["nominal", "ordinal", "interval"]
 STANCE_LEVELS: tuple[str, ...] = get_args(StanceLevel)
 OVERLAP_RANGE = (1, 20)
 CONTEXT_RANGE = (0, 5)
@@ -149,10 +150,10 @@ class Target(BaseModel):
 class ProjectConfig(BaseModel):
     """A validated project config; see configs/stance.yaml for what each key means.
 
-    ``stance_level`` (``nominal`` | ``ordinal``, default ``nominal``) is the level of
-    measurement of Krippendorff's alpha for the stance fields; ``ordinal`` reads
-    ``stance_labels`` as a scale in the order listed. ``levels()`` maps every choice field to
-    its level (``sentence_type`` is always nominal).
+    ``stance_level`` (``nominal`` | ``ordinal`` | ``interval``, default ``nominal``) is the
+    level of measurement of Krippendorff's alpha for the stance fields; ``ordinal`` reads
+    ``stance_labels`` as a scale in the order listed, ``interval`` as equally spaced points.
+    ``levels()`` maps every choice field to its level (``sentence_type`` is always nominal).
 
     ``gold`` names a file of gold sentences with expected labels (see annotate.gold),
     relative to the config file. An annotator whose gold accuracy is below
@@ -242,7 +243,7 @@ class ProjectConfig(BaseModel):
     @classmethod
     def _known_level(cls, value: object) -> object:
         if value not in STANCE_LEVELS:
-            raise _problem(f"must be {' or '.join(STANCE_LEVELS)}, got {_describe(value)}")
+            raise _problem(f"must be one of {', '.join(STANCE_LEVELS)}, got {_describe(value)}")
         return value
 
     @field_validator("overlap", "context")

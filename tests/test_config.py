@@ -153,10 +153,19 @@ def test_target_labels_may_hold_any_visible_characters() -> None:
         ({"context": -1}, "context: must be between 0 and 5, got -1"),
         ({"context": 6}, "context: must be between 0 and 5, got 6"),
         ({"context": True}, "context: must be a whole number, got the boolean true"),
-        ({"stance_level": "ranked"}, "stance_level: must be nominal or ordinal, got the text 'ranked'"),
-        ({"stance_level": "Ordinal"}, "stance_level: must be nominal or ordinal, got the text 'Ordinal'"),
-        ({"stance_level": 1}, "stance_level: must be nominal or ordinal, got the number 1"),
-        ({"stance_level": None}, "stance_level: must be nominal or ordinal, got nothing (null)"),
+        (
+            {"stance_level": "ranked"},
+            "stance_level: must be one of nominal, ordinal, interval, got the text 'ranked'",
+        ),
+        (
+            {"stance_level": "Ordinal"},
+            "stance_level: must be one of nominal, ordinal, interval, got the text 'Ordinal'",
+        ),
+        ({"stance_level": 1}, "stance_level: must be one of nominal, ordinal, interval, got the number 1"),
+        (
+            {"stance_level": None},
+            "stance_level: must be one of nominal, ordinal, interval, got nothing (null)",
+        ),
     ],
 )
 def test_each_problem_names_its_key_path(changes: dict[str, Any], expected: str) -> None:

@@ -324,6 +324,17 @@ def test_published_alpha_after_round_trip(tmp_path, make_project, server_env, an
     assert float(agreement.loc[0, "krippendorff_alpha"]) == pytest.approx(
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     )
+    # the same pulled data read as an ordered scale and as an interval scale: 0.815 and 0.849
+    from annotate.analysis import compute_tables
+
+    pulled = pd.read_parquet(out / config.name / "annotations.parquet")
+    sentences = pd.read_parquet(out / config.name / "sentences.parquet")
+    for level, published in (("ordinal", 0.815), ("interval", 0.849)):
+        scaled = config.model_copy(update={"stance_level": level})
+        tables, _ = compute_tables(scaled, pulled, sentences)
+        row = tables["agreement"].iloc[0]
+        assert (row["level"], round(float(row["krippendorff_alpha"]), 3)) == (level, published)
+        assert row["alpha_ci_low"] <= row["krippendorff_alpha"] <= row["alpha_ci_high"]
 
 
 def test_escaped_target_label_is_accepted_by_the_server(tmp_path, make_project, server_env, studio):
