@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit stop clean
+.PHONY: install demo test lint typecheck browser stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
@@ -22,8 +22,13 @@ demo: $(STAMP)
 	$(BIN)/annotate demo --simulate 3
 
 ## lint, type-check and the whole test suite (starts its own Label Studio)
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest
+
+## Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check annotate tests
