@@ -232,7 +232,8 @@ def start_server(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+    # the Django secret key is the one Label Studio generates and keeps in <data_dir>/.env (0600)
+    for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SECRET_KEY", "DJANGO_SECRET_KEY"):
         env.pop(key, None)
     cmd = _label_studio_command() + [
         "start",

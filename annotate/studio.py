@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,9 +80,10 @@ def format_filter_time(value: datetime) -> str:
 class Studio:
     """A session with one Label Studio server."""
 
-    def __init__(self, conn: Connection, timeout: float = 60.0, max_retries: int = 3) -> None:
+    def __init__(self, conn: Connection, timeout: float = 60.0, max_retries: int = 2) -> None:
         self.conn = conn
         self.url = conn.url
+        self.max_retries = max_retries
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=True)
         self.client = LabelStudio(
             base_url=conn.url,
@@ -110,22 +112,39 @@ class Studio:
             options["timeout_in_seconds"] = timeout
         if retries is not None:
             options["max_retries"] = retries
-        try:
-            resp = self.client._client_wrapper.httpx_client.request(
-                path.lstrip("/"),
-                method=method,
-                params=params,
-                json=json_body,
-                request_options=options or None,  # type: ignore[arg-type]
-            )
-        except httpx.TimeoutException:
-            raise ServerError(
-                f"Label Studio at {self.url} did not answer {method} /{path.lstrip('/')} in time"
-            ) from None
-        except httpx.TransportError as exc:
-            raise ServerError(
-                f"cannot reach Label Studio at {self.url} ({type(exc).__name__}); is it running?"
-            ) from None
+        # The SDK retries refused connections and 5xx answers with backoff; a connection
+        # dropped mid-answer is retried here, for reads only (a write might have landed).
+        attempts = 1 + (self.max_retries if retries is None else retries) if method == "GET" else 1
+        for attempt in range(attempts):
+            try:
+                resp = self.client._client_wrapper.httpx_client.request(
+                    path.lstrip("/"),
+                    method=method,
+                    params=params,
+                    json=json_body,
+                    request_options=options or None,  # type: ignore[arg-type]
+                )
+                break
+            except httpx.TimeoutException:
+                raise ServerError(
+                    f"Label Studio at {self.url} did not answer {method} /{path.lstrip('/')} in time"
+                ) from None
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                if attempt + 1 < attempts:
+                    time.sleep(0.5 * 2**attempt)
+                    continue
+                raise ServerError(
+                    f"Label Studio at {self.url} dropped the connection ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                hint = (
+                    "is it running?"
+                    if self.conn.source == "environment"
+                    else "start it with 'annotate serve'"
+                )
+                raise ServerError(
+                    f"cannot reach Label Studio at {self.url} ({type(exc).__name__}); {hint}"
+                ) from None
         date = resp.headers.get("date")
         if date:
             self._last_date = email.utils.parsedate_to_datetime(date).astimezone(UTC)
