@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from faultproxy import FaultProxy
 
 from annotate import server
 from annotate.errors import ServerError
 from annotate.pull import pull
 from annotate.push import prepare, push
 from annotate.studio import Connection, Studio
-from faultproxy import FaultProxy
 
 
 def _kill(data_dir: Path) -> None:
