@@ -120,13 +120,25 @@ def serve(
 def push(
     articles: Annotated[list[Path], typer.Argument(help="Article files: .txt .md .csv .tsv .jsonl .html")],
     config: ConfigOpt = DEFAULT_CONFIG,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Codec of the files that are not UTF-8 (e.g. cp1252, gb18030); UTF-8 files stay UTF-8."
+        ),
+    ] = None,
+    max_file_mb: Annotated[
+        float | None,
+        typer.Option(help="Largest article file accepted, in MB [default: 50, or $ANNOTATE_MAX_FILE_MB]."),
+    ] = None,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
     from annotate.push import prepare
     from annotate.push import push as do_push
 
     cfg = _config(config)
-    prepared = prepare(articles, cfg, config)  # bad input fails here, before any request
+    max_bytes = int(max_file_mb * 1024 * 1024) if max_file_mb is not None else None
+    # bad input fails here, before any request
+    prepared = prepare(articles, cfg, config, encoding=encoding, max_bytes=max_bytes)
     with _studio() as studio, _progress("Importing sentences") as progress:
         result = do_push(prepared, cfg, studio, progress=progress)
     verb = "Created" if result.created else "Updated" if result.updated else "Found"

@@ -7,6 +7,13 @@ closing quotes into the next sentence and never split inside 「」), and runs
 of English inside them go through the English path.
 
 Offsets always point into the text given: ``text[start:end]`` is the sentence.
+
+No sentence is longer than ``MAX_SENTENCE_CHARS``: a longer one (a run-on sentence, a
+list, a paragraph without full stops) is cut at the best place available within the
+limit -- after a semicolon, else a colon, else a comma (or their full-width forms, or
+``、``), else at a space -- keeping at least half of the limit in each piece where it
+can; only a stretch with none of these is cut at the limit itself (never inside a
+character and its combining marks). Label Studio never gets a 50,000-character task.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from annotate.errors import InputError
 from annotate.ingest import Article, language_code
 
 LANGUAGES = ("en", "zh")
+
+#: The longest sentence returned; longer ones are split (see the module docstring).
+MAX_SENTENCE_CHARS = 2000
 
 Span = tuple[int, int]
 
@@ -74,22 +84,26 @@ def detect_language(text: str) -> str:
     return "zh" if 2 * cjk >= latin else "en"
 
 
-def split_text(text: str, language: str = "en") -> list[tuple[int, int, int]]:
+def split_text(
+    text: str, language: str = "en", max_chars: int = MAX_SENTENCE_CHARS
+) -> list[tuple[int, int, int]]:
     """Split ``text`` into ``(paragraph, start, end)`` sentence spans.
 
     Each non-blank line is one paragraph (numbered from 0). Spans are trimmed of
     whitespace. A piece without any letter or digit joins its neighbour on the
     line; a line without any (a separator such as ``***``) gives no sentence and
-    no paragraph number.
+    no paragraph number. No span is longer than ``max_chars``.
     """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r} (supported: {', '.join(LANGUAGES)})")
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2, got {max_chars}")
     split_line = _split_en if language == "en" else _split_zh
     out: list[tuple[int, int, int]] = []
     paragraph = 0
     for match in _LINE.finditer(text):
         line, offset = match.group(), match.start()
-        spans = _join_wordless(line, split_line(line))
+        spans = _limit(line, _join_wordless(line, split_line(line)), max_chars)
         if spans:
             out.extend((paragraph, offset + s, offset + e) for s, e in spans)
             paragraph += 1
@@ -160,6 +174,44 @@ def _trim(text: str, start: int, end: int) -> Span:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+# Where an over-long sentence is cut, best first; the cut goes after the mark (at the space).
+_SOFT_BREAKS = (
+    re.compile(r"[;；]"),
+    re.compile(r"[:：]"),
+    re.compile(r"[,，、]|\s[—–-]+(?=\s)"),
+    re.compile(r"\s+"),
+)
+
+
+def _limit(line: str, spans: list[Span], max_chars: int) -> list[Span]:
+    """Split every span longer than ``max_chars`` at the best soft break (see the module docstring)."""
+    out: list[Span] = []
+    for start, end in spans:
+        while end - start > max_chars:
+            cut = _best_cut(line, start, max_chars)
+            piece = _trim(line, start, cut)
+            if piece[0] < piece[1]:
+                out.append(piece)
+            start = _trim(line, cut, end)[0]
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def _best_cut(line: str, start: int, max_chars: int) -> int:
+    """Where to end a piece that starts at ``start``: a position in ``(start, start + max_chars]``."""
+    limit = start + max_chars
+    for low in (start + max_chars // 2, start + 1):
+        for pattern in _SOFT_BREAKS:
+            found = list(pattern.finditer(line, low, limit))
+            if found:
+                return found[-1].start() if pattern is _SOFT_BREAKS[-1] else found[-1].end()
+    cut = limit  # no break at all: cut at the limit, but not before a combining mark
+    while cut > start + 1 and (unicodedata.combining(line[cut]) or line[cut] in "\u200d\ufe0e\ufe0f"):
+        cut -= 1
+    return cut
 
 
 def _cut(text: str, span: Span, cuts: Iterator[int]) -> list[Span]:

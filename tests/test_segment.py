@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from annotate.errors import InputError
 from annotate.ingest import Article, read_articles
 from annotate.segment import (
+    MAX_SENTENCE_CHARS,
     Sentence,
     detect_language,
     normalise,
@@ -145,6 +146,112 @@ def test_spans_always_cover_the_text_exactly(parts: list[tuple[str, str]], langu
     for _, start, end in spans:
         assert "\n" not in text[start:end]
     assert [p for p, _, _ in spans] == sorted(p for p, _, _ in spans)
+
+
+# --------------------------------------------------------------------------- over-long sentences
+
+RUN_ON_CLAUSES = [
+    "the minister said that the talks would continue",
+    "and that both sides had agreed to meet again in June",
+    "while officials in Washington warned of the risks",
+    "and analysts in Beijing remained cautious about the outcome",
+]
+
+
+def run_on(length: int) -> str:
+    """A single 'sentence' of ``length`` characters: clauses joined by commas, a semicolon now and then."""
+    parts, size, i = [], 0, 0
+    while size < length:
+        part = RUN_ON_CLAUSES[i % 4] + ("; " if i % 7 == 6 else ", ")
+        parts.append(part)
+        size += len(part)
+        i += 1
+    return "".join(parts)[: length - 1].rstrip(",; ") + "."
+
+
+def test_run_on_sentence_of_50000_characters_is_split_at_clause_boundaries() -> None:
+    text = run_on(50_000)
+    assert len(text) >= 49_990 and "\n" not in text
+    spans = split_text(text)
+    assert_exact_cover(text, spans)
+    pieces = [text[start:end] for _, start, end in spans]
+    assert all(len(piece) <= MAX_SENTENCE_CHARS for piece in pieces)
+    assert len(pieces) >= 50_000 // MAX_SENTENCE_CHARS
+    # Semicolons come every seven clauses (about 360 characters), so every cut but the
+    # last piece's end is after one: within half the limit there is always one.
+    assert all(piece.endswith(";") for piece in pieces[:-1])
+    assert pieces[-1].endswith(".")
+    assert {p for p, _, _ in spans} == {0}
+
+
+def test_50000_characters_without_a_space_are_cut_at_the_limit() -> None:
+    text = "x" * 50_000
+    spans = split_text(text)
+    assert [(start, end) for _, start, end in spans] == [(i, i + 2000) for i in range(0, 50_000, 2000)]
+
+
+def test_long_chinese_sentence_is_cut_after_full_width_commas() -> None:
+    text = "中美双方同意就人工智能举行对话，" * 3200
+    spans = split_text(text, "zh")
+    assert_exact_cover(text, spans)
+    assert all(end - start <= MAX_SENTENCE_CHARS and text[end - 1] == "，" for _, start, end in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "max_chars", "pieces"),
+    [
+        # A semicolon beats a comma, a colon beats a comma, a comma beats a space.
+        ("one, two; three, four", 12, ["one, two;", "three, four"]),
+        ("one, two: three, four", 12, ["one, two:", "three, four"]),
+        ("one two, three four", 12, ["one two,", "three four"]),
+        ("one two three four", 12, ["one two", "three four"]),
+        # Dashes between spaces are a comma-like break; the cut goes after them.
+        ("one two – three four", 12, ["one two –", "three four"]),
+        # A break in the first half is used only when the second half has none.
+        ("a; bcdefghijklmnop", 12, ["a;", "bcdefghijklm", "nop"]),
+        ("a; bcdefgh ijklmnop", 12, ["a; bcdefgh", "ijklmnop"]),
+        # No break at all: cut at the limit, but never between a letter and its accent.
+        ("e\u0301" * 6, 5, ["e\u0301e\u0301", "e\u0301e\u0301", "e\u0301e\u0301"]),
+        # Chinese: 、 and ；
+        ("甲乙丙丁、戊己庚辛；壬癸子丑", 10, ["甲乙丙丁、戊己庚辛；", "壬癸子丑"]),
+        # Short sentences are left alone.
+        ("One. Two.", 12, ["One.", "Two."]),
+    ],
+)
+def test_where_long_sentences_are_cut(text: str, max_chars: int, pieces: list[str]) -> None:
+    language = detect_language(text)
+    assert [text[s:e] for _, s, e in split_text(text, language, max_chars=max_chars)] == pieces
+
+
+def test_max_chars_must_leave_room() -> None:
+    with pytest.raises(ValueError, match="max_chars must be at least 2"):
+        split_text("One.", max_chars=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(WORDS, SEPARATORS), max_size=40),
+    st.sampled_from(["en", "zh"]),
+    st.integers(min_value=2, max_value=40),
+)
+def test_no_span_is_longer_than_the_limit(
+    parts: list[tuple[str, str]], language: str, max_chars: int
+) -> None:
+    text = "".join(word + sep for word, sep in parts)
+    spans = split_text(text, language, max_chars=max_chars)
+    assert_exact_cover(text, spans, strict=False)
+    assert all(end - start <= max_chars for _, start, end in spans)
+
+
+def test_split_article_never_returns_a_sentence_over_the_limit() -> None:
+    article = Article(doc_id="long", text="Short one here.\n" + run_on(50_000) + "\nThe end.")
+    sentences = split_article(article)
+    assert max(len(s.text) for s in sentences) <= MAX_SENTENCE_CHARS
+    assert all(article.text[s.start : s.end] == s.text for s in sentences)
+    assert sentences[0].text == "Short one here." and sentences[-1].text == "The end."
+    assert [s.index for s in sentences] == list(range(len(sentences)))
+    assert len({s.sentence_id for s in sentences}) == len(sentences)
+    assert [s.sentence_id for s in split_article(article)] == [s.sentence_id for s in sentences]
 
 
 # --------------------------------------------------------------------------- articles
