@@ -305,8 +305,10 @@ def demo(
                 emails = demo_mod.simulate_annotators(cfg, studio, simulate, progress=progress)
             out.print(f"Simulated annotators (demo only): {', '.join(emails)}")
         else:
-            out.print(f"Waiting for annotators at {pushed.project_url} — press Ctrl-C to pull and summarize.")
             with contextlib.suppress(KeyboardInterrupt):
+                out.print(
+                    f"Waiting for annotators at {pushed.project_url} — press Ctrl-C to pull and summarize."
+                )
                 while True:
                     time.sleep(1)
         with _progress("Fetching tasks") as progress:
