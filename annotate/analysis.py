@@ -226,15 +226,20 @@ def load_pulled(
 def summarize(
     config: ProjectConfig, out_dir: Path | str = DEFAULT_OUT, exclude_flagged: bool = False
 ) -> SummaryResult:
-    """Compute every table from the last pull and write the CSVs of ``TABLE_FILES`` and ``report.html``."""
+    """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
+    and ``summary.xlsx``."""
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir)
     manifest = read_json(folder / "manifest.json") or {}
     tables, excluded = compute_tables(config, annotations, sentences, adjudications, exclude_flagged)
     for key, filename in TABLE_FILES.items():
         write_csv(tables[key], folder / filename)
     report = write_text(
-        render_report(config.display_title(), manifest, tables, sentences), folder / "report.html"
+        render_report(config, manifest, tables, sentences, annotations, excluded=excluded),
+        folder / "report.html",
     )
+    from annotate.workbook import WORKBOOK_FILE, write_workbook  # openpyxl is only needed here
+
+    write_workbook(tables, sentences, folder / WORKBOOK_FILE, manifest)
     return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=excluded)
 
 

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -158,18 +158,23 @@ def pull(
     config: ConfigOpt = DEFAULT_CONFIG,
     out_dir: OutOpt = DEFAULT_OUT,
     full: Annotated[bool, typer.Option("--full", help="Refetch everything instead of what changed.")] = False,
+    snapshot: Annotated[
+        bool, typer.Option("--snapshot", help="Also keep a dated copy in exports/<name>/snapshots/.")
+    ] = False,
 ) -> None:
     """Fetch annotations (only what changed since the last pull) into exports/<name>/."""
     from annotate.pull import pull as do_pull
 
     cfg = _config(config)
     with _studio() as studio, _progress("Fetching tasks") as progress:
-        result = do_pull(cfg, studio, out_dir, full=full, progress=progress)
+        result = do_pull(cfg, studio, out_dir, full=full, progress=progress, snapshot=snapshot)
     kind = "Full pull" if result.full else "Incremental pull"
     out.print(
         f"{kind}: fetched {result.tasks_fetched} task(s); {result.annotations} annotations on "
         f"{result.sentences} sentences in {result.out_dir}/ ({result.seconds:.1f} s)"
     )
+    if result.snapshot is not None:
+        out.print(f"Snapshot: {result.snapshot}")
 
 
 @app.command()
@@ -191,7 +196,14 @@ def summarize(
     if result.excluded:
         out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
     _print_agreement(result.tables["agreement"])
-    out.print(f"Tables and report in {result.out_dir}/ (open {result.report})")
+    out.print(f"Tables, summary.xlsx and report in {result.out_dir}/ (open {result.report})")
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, NA or NaT."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is None or value is pd.NA or value is pd.NaT
 
 
 def _print_agreement(agreement: pd.DataFrame) -> None:
@@ -240,30 +252,106 @@ def adjudicate(
 
 @app.command()
 @_handled
-def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Progress: sentences, annotations, per annotator."""
+def status(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    local_time: Annotated[
+        bool, typer.Option("--local-time", help="Count 'today' in this machine's time zone (default UTC).")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Re-read every task instead of what changed.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the status cache.")
+    ] = False,
+) -> None:
+    """Progress: sentences by number of annotations, per annotator today and in total, drafts."""
+    from datetime import UTC, datetime
+
     from annotate.status import status as do_status
 
     cfg = _config(config)
+    tz = (datetime.now().astimezone().tzinfo or UTC) if local_time else UTC
     with _studio() as studio:
-        result = do_status(cfg, studio)
-    out.print(f"Project '{cfg.name}' ({result.project_url})")
+        r = do_status(cfg, studio, tz=tz, use_cache=not no_cache, refresh=refresh)
+    active = r.sentences - r.gold - r.superseded
+    out.print(f"Project '{cfg.name}' ({r.project_url})")
     out.print(
-        f"{result.sentences} sentences · {result.annotations} annotations · {result.skipped} skipped · "
-        f"{result.drafts} drafts · {result.complete} sentences have all {result.overlap} annotations"
+        f"{r.sentences} sentences ({r.gold} gold, {r.superseded} superseded) · {r.annotations} annotations "
+        f"({r.today} today) · {r.skipped} skipped · {r.drafts} drafts waiting · "
+        f"{r.complete} of {active} have all {r.overlap}"
     )
-    cov = Table(title="Sentences by number of annotations")
-    cov.add_column("annotations", justify="right")
-    cov.add_column("sentences", justify="right")
-    for k, n in result.coverage.items():
-        cov.add_row(str(k), str(n))
+    cov = Table(title="Sentences by number of annotators")
+    for col in ("annotators", "sentences", "share", ""):
+        cov.add_column(col, justify="right" if col != "" else "left")
+    for k, n in r.coverage.items():
+        share = n / active if active else 0.0
+        cov.add_row(str(k), str(n), f"{share:.0%}", "█" * round(share * 30))
     out.print(cov)
     people = Table(title="Annotators")
-    for col in result.annotators.columns:
-        people.add_column(col, justify="left" if col == "annotator" else "right")
-    for row in result.annotators.itertuples(index=False):
-        people.add_row(*(str(v) for v in row))
+    for col in ("annotator", "today", "total", "skipped", "drafts", "last submitted"):
+        people.add_column(col, justify="left" if col in ("annotator", "last submitted") else "right")
+    for row in r.annotators.to_dict("records"):
+        last = row["last_submitted"]
+        shown = "—" if _missing(last) else pd.Timestamp(last).strftime("%Y-%m-%d %H:%M")
+        people.add_row(
+            str(row["annotator"]), str(row["today"]), str(row["annotations"]), str(row["skipped"]),
+            str(row["drafts"]), shown,
+        )  # fmt: skip
     out.print(people)
+    kind = "full read" if r.full else "incremental"
+    out.print(
+        f"[dim]today = {r.day} ({r.timezone}) · as of {r.as_of:%H:%M:%S} UTC · "
+        f"{kind}: {r.fetched} task(s) read in {r.seconds:.1f} s[/dim]",
+        highlight=False,
+    )
+
+
+@app.command()
+@_handled
+def diff(
+    old: Annotated[
+        Path, typer.Argument(help="A snapshot folder (exports/<name>/snapshots/...) or an export folder.")
+    ],
+    new: Annotated[Path, typer.Argument(help="A later snapshot or export folder.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    exclude_flagged: Annotated[
+        bool, typer.Option("--exclude-flagged", help="Leave out annotators under the gold threshold.")
+    ] = False,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the changes to this CSV file.")
+    ] = None,
+) -> None:
+    """Sentences whose final label changed between two snapshots (or export folders)."""
+    from annotate.exports import write_csv
+    from annotate.snapshots import diff as do_diff
+
+    changes = do_diff(old, new, _config(config), exclude_flagged=exclude_flagged)
+    if csv is not None:
+        write_csv(changes, csv)
+    if changes.empty:
+        out.print("No final label changed.")
+        return
+    appeared = int(changes["old_label"].isna().sum())
+    gone = int(changes["new_label"].isna().sum())
+    out.print(
+        f"{len(changes)} change(s): {len(changes) - appeared - gone} changed, {appeared} appeared, "
+        f"{gone} disappeared"
+    )
+    table = Table()
+    for col in ("doc_id", "sentence_id", "field", "old → new", "text"):
+        table.add_column(col)
+    for row in changes.to_dict("records"):
+
+        def shown(label: object, source: object) -> str:
+            return "—" if _missing(label) else f"{label} ({source})"
+
+        text = str(row["text"] or "")
+        table.add_row(
+            str(row["doc_id"]), str(row["sentence_id"]), str(row["field"]),
+            f"{shown(row['old_label'], row['old_source'])} → {shown(row['new_label'], row['new_source'])}",
+            text if len(text) <= 60 else text[:59] + "…",
+        )  # fmt: skip
+    out.print(table)
 
 
 @app.command()

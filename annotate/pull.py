@@ -19,6 +19,7 @@ import pandas as pd
 
 from annotate import __version__
 from annotate.config import ProjectConfig
+from annotate.dictionary import write_dictionary
 from annotate.errors import ProjectNotFound
 from annotate.exports import (
     DEFAULT_OUT,
@@ -29,6 +30,7 @@ from annotate.exports import (
     write_json,
     write_parquet,
 )
+from annotate.snapshots import snapshot as take_snapshot
 from annotate.studio import Studio, parse_time, user_email
 
 ANNOTATION_COLUMNS = [
@@ -58,10 +60,12 @@ SENTENCE_COLUMNS = [
     "title",
     "outlet",
     "country",
+    "author",
     "published",
     "url",
     "language",
     "task_updated_at",
+    "superseded",
 ]
 STATE_FILE = ".pull-state.json"
 #: How far before the server's clock at the start of a pull the next pull starts looking,
@@ -83,6 +87,29 @@ class PullResult:
     rows: int  # rows of annotations.parquet
     sentences: int
     seconds: float
+    snapshot: Path | None = None  # the snapshot folder, with ``snapshot=True``
+
+
+def python_offsets(text: str, start: Any, end: Any, span_text: Any) -> tuple[Any, Any]:
+    """A span's offsets as Python string indices.
+
+    Label Studio's editor counts JavaScript string positions (UTF-16 code units), which differ
+    from Python's after a character outside the Basic Multilingual Plane (an emoji, a rare CJK
+    ideograph). Offsets that already select ``span_text`` are kept.
+    """
+    if not isinstance(start, int) or not isinstance(end, int) or text.isascii():
+        return start, end
+    if text[start:end] == span_text or all(ord(c) <= 0xFFFF for c in text):
+        return start, end
+    index_of: dict[int, int] = {}
+    units = 0
+    for i, char in enumerate(text):
+        index_of[units] = i
+        units += 2 if ord(char) > 0xFFFF else 1
+    index_of[units] = len(text)
+    if start in index_of and end in index_of:
+        return index_of[start], index_of[end]
+    return start, end
 
 
 def tidy_annotations(tasks: Iterable[dict[str, Any]], users: dict[int, str]) -> pd.DataFrame:
@@ -119,18 +146,14 @@ def tidy_annotations(tasks: Iterable[dict[str, Any]], users: dict[int, str]) -> 
                         for label in value.get("choices") or []:
                             rows.append((*base, field, label, None, None, None, *tail))
                     elif kind == "labels":
+                        start, end = python_offsets(
+                            str(data.get("text") or ""),
+                            value.get("start"),
+                            value.get("end"),
+                            value.get("text"),
+                        )
                         for label in value.get("labels") or []:
-                            rows.append(
-                                (
-                                    *base,
-                                    field,
-                                    label,
-                                    value.get("start"),
-                                    value.get("end"),
-                                    value.get("text"),
-                                    *tail,
-                                )
-                            )
+                            rows.append((*base, field, label, start, end, value.get("text"), *tail))
                     elif kind == "textarea":
                         text = "\n".join(str(t) for t in value.get("text") or [])
                         if text.strip():
@@ -164,6 +187,16 @@ def tidy_sentences(tasks: Iterable[dict[str, Any]]) -> pd.DataFrame:
         data = task.get("data") or {}
         if data.get("sentence_id") is None:
             continue
+        # metadata blinded from annotators (config `blind`) is kept in the task's meta
+        meta = task.get("meta") or {}
+        metadata = data.get("metadata") or {}
+
+        def field(name: str, data: dict[str, Any] = data, meta: dict[str, Any] = meta) -> Any:
+            return data.get(name) or meta.get(name) or None
+
+        author = next(
+            (v for k in ("author", "authors", "byline") for v in (metadata.get(k), meta.get(k)) if v), None
+        )
         rows.append(
             (
                 data.get("sentence_id"),
@@ -173,15 +206,18 @@ def tidy_sentences(tasks: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 data.get("text"),
                 int(task["id"]),
                 data.get("title"),
-                data.get("outlet"),
-                data.get("country"),
-                data.get("published"),
-                data.get("url"),
+                field("outlet"),
+                field("country"),
+                author,
+                field("published"),
+                field("url"),
                 data.get("language"),
                 task.get("updated_at"),
+                bool(meta.get("superseded")),
             )
         )
     df = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
+    df["superseded"] = df["superseded"].astype(bool)
     for col in (
         "sentence_id",
         "doc_id",
@@ -189,6 +225,7 @@ def tidy_sentences(tasks: Iterable[dict[str, Any]]) -> pd.DataFrame:
         "title",
         "outlet",
         "country",
+        "author",
         "published",
         "url",
         "language",
@@ -225,12 +262,15 @@ def pull(
     out_dir: Path | str = DEFAULT_OUT,
     full: bool = False,
     progress: Progress | None = None,
+    snapshot: bool = False,
 ) -> PullResult:
     """Fetch the project's annotations into ``<out_dir>/<config.name>/``.
 
-    Writes ``annotations.parquet`` + ``.csv``, ``sentences.parquet`` and
-    ``manifest.json`` atomically. Incremental unless ``full`` or there is no
-    previous pull of the same project in that folder.
+    Writes ``annotations.parquet`` + ``.csv``, ``sentences.parquet``,
+    ``manifest.json`` and the data dictionary ``README.md`` atomically. Incremental
+    unless ``full`` or there is no previous pull of the same project in that folder.
+    With ``snapshot``, then keeps a dated copy in ``snapshots/<UTC time>/`` with the
+    summary CSVs computed from this pull (``annotate.snapshots.snapshot``).
     """
     began = time.perf_counter()
     project = studio.find_project(config.name)
@@ -262,6 +302,11 @@ def pull(
                 progress(len(fetched), total)
         old_ann = read_table(folder / "annotations.parquet")
         old_sent = read_table(folder / "sentences.parquet")
+        # exports written before the author and superseded columns existed
+        if "author" not in old_sent:
+            old_sent["author"] = pd.Series(pd.NA, index=old_sent.index, dtype="string")
+        if "superseded" not in old_sent:
+            old_sent["superseded"] = False
         new_ann = tidy_annotations(fetched, users)
         new_sent = tidy_sentences(fetched)
         ids = {int(t["id"]) for t in fetched}
@@ -312,10 +357,12 @@ def pull(
         write_csv(adjudications, folder / "adjudications.csv")
         manifest["rows"]["adjudications"] = len(adjudications)  # type: ignore[index]
     write_json(manifest, folder / "manifest.json")
+    write_dictionary(folder, manifest, config)
     write_json(
         {"project_id": pid, "watermark": watermark.isoformat(), "pulled_at": manifest["pulled_at"]},
         folder / STATE_FILE,
     )
+    kept = take_snapshot(folder, config) if snapshot else None
     return PullResult(
         out_dir=folder,
         project_id=pid,
@@ -325,4 +372,5 @@ def pull(
         rows=len(annotations),
         sentences=len(sentences),
         seconds=time.perf_counter() - began,
+        snapshot=kept,
     )

@@ -52,6 +52,12 @@ def server_env(monkeypatch: pytest.MonkeyPatch, admin_login: server.Login) -> se
     return admin_login
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the status cache of every test out of the user's cache folder."""
+    monkeypatch.setenv("ANNOTATE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., tuple[ProjectConfig, Path]]:
     """A copy of the sample config with a unique project name, written to tmp_path."""

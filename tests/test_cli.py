@@ -27,7 +27,7 @@ def _error_line(output: str) -> str:
 def test_every_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]  # type: ignore[union-attr]
-    assert set(commands) == {"serve", "push", "pull", "summarize", "adjudicate", "status", "demo"}
+    assert set(commands) == {"serve", "push", "pull", "summarize", "adjudicate", "status", "diff", "demo"}
     for name in commands:
         assert re.search(rf"annotate {name}\b", readme), f"README does not document 'annotate {name}'"
 
@@ -96,7 +96,7 @@ def test_status_reports_progress(server_env, make_project, tmp_path):
     assert runner.invoke(app, ["push", str(article), "--config", str(cfg_path)]).exit_code == 0
     result = runner.invoke(app, ["status", "--config", str(cfg_path)])
     assert result.exit_code == 0, result.output
-    assert "2 sentences · 0 annotations" in result.output
+    assert "2 sentences (0 gold, 0 superseded) · 0 annotations (0 today)" in result.output
 
 
 def test_demo_runs_the_whole_loop(label_studio, tmp_path, monkeypatch):

@@ -1,0 +1,579 @@
+"""report.html in a real headless Chromium: every section, bars that match the tables, no network, no XSS.
+
+Most tests build a small but realistic campaign in memory (four articles from four outlets, one in
+Chinese, three annotators who disagree now and then, cue spans, a gold sentence and a skip), run
+the real ``compute_tables`` on it and render the page; one test goes through a real Label Studio
+(push a CSV, annotate as three users, ``annotate pull``, ``annotate summarize``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from annotate.analysis import compute_tables
+from annotate.cli import app
+from annotate.config import ProjectConfig, load_config
+from annotate.pull import ANNOTATION_COLUMNS, SENTENCE_COLUMNS, _typed_annotations
+from annotate.report import SECTIONS, contested_ranking, highlight, reliability_words, render_report
+from annotate.studio import Connection, Studio
+
+ROOT = Path(__file__).resolve().parent.parent
+STANCE_YAML = ROOT / "configs" / "stance.yaml"
+runner = CliRunner()
+
+F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
+ANNOTATORS = ["ana@example.org", "ben@example.org", "chen@example.org"]
+CHINESE = "中方愿同美方加强人工智能领域的对话与合作。"
+SCRIPT = "<script>window.__xss=1</script>"
+IMG = '<img src=x onerror="window.__xss=2">'
+QUOTES = '"quotes"'
+
+
+@dataclass
+class Article:
+    doc_id: str
+    title: str
+    outlet: str
+    country: str
+    sentences: list[str]
+    language: str = "en"
+    url: str = ""
+
+
+ARTICLES = [
+    Article(
+        "xinhua-ai",
+        "China calls for AI cooperation",
+        "Xinhua",
+        "China",
+        [
+            "China is ready to deepen dialogue with the United States on artificial intelligence.",
+            "Officials said cooperation on AI governance serves both peoples.",
+            'Some in the US keep building "small yards, high fences" around chip technology.',
+            "Such suppression and containment only harms global innovation.",
+            "Experts say joint research would benefit the whole world.",
+        ],
+        url="https://example.com/xinhua-ai",
+    ),
+    Article(
+        "reuters-chips",
+        "US tightens chip export rules",
+        "Reuters",
+        "United Kingdom",
+        [
+            "The Commerce Department published new export rules on Tuesday.",
+            "The rules restrict sales of advanced chips to China.",
+            "Industry observers generally believe the rules will slow Chinese AI labs.",
+            "Beijing criticised the move as weaponizing trade.",
+            "Talks between the two governments are planned for next month.",
+        ],
+    ),
+    Article(
+        "peoples-daily",
+        "中美人工智能合作前景广阔",
+        "人民日报",
+        "China",
+        [
+            CHINESE,
+            "一些美国政客企图遏制中国科技发展。",
+            "合作是唯一正确的选择。",
+            "双方将于下月举行会谈。",
+        ],
+        language="zh",
+    ),
+    Article(
+        "ledger-ai",
+        "Washington weighs AI talks",
+        "The Ledger",
+        "",  # no country given: grouped as "not given"
+        [
+            "US officials were cautious about the planned AI dialogue.",
+            "Henry Kissinger argued that cooperation on AI is essential.",
+            "Critics called the talks a publicity stunt.",
+            "The White House declined to comment.",
+        ],
+    ),
+]
+GOLD_TEXT = "This gold sentence checks annotators and must stay out of the charts."
+
+# keyword rules for the "true" answers the simulated annotators start from
+_CUES = {
+    "Loaded language": ["suppression and containment", "harms", "weaponizing", "publicity stunt", "遏制"],
+    "Vague attribution": [
+        "Some in the US",
+        "Industry observers generally believe",
+        "Experts say",
+        "一些美国政客",
+    ],
+    "Appeal to authority": ["Henry Kissinger"],
+    "Slogan or metaphor": ['"small yards, high fences"', "唯一正确的选择"],
+}
+
+
+def _truth(text: str, field: str) -> str:
+    low = text.lower()
+    if field == "sentence_type":
+        return (
+            "Opinion" if re.search(r"should|only|harms|argued|criticised|called|唯一|企图", low) else "Fact"
+        )
+    if field == "stance_china":
+        if re.search(r"restrict|slow chinese|遏制", low):
+            return N
+        if re.search(r"china|beijing|中方|中国", low):
+            return F if re.search(r"ready|deepen|serves|中方", low) else N
+        return X
+    if field == "stance_us":
+        if re.search(r"some in the us|suppression|weaponizing|政客", low):
+            return A
+        return N if re.search(r"\bus\b|united states|commerce|white house|washington|美方", low) else X
+    if re.search(r"cooperation|dialogue|joint|talks|合作|会谈", low):
+        return A if "stunt" in low else F
+    return X
+
+
+@dataclass
+class Campaign:
+    config: ProjectConfig
+    annotations: pd.DataFrame
+    sentences: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def build_campaign(
+    articles: list[Article], config: ProjectConfig, seed: int = 3, gold: bool = True
+) -> Campaign:
+    """Three annotators answer every sentence: the keyword rules, with seeded slips (about 1 in 4)."""
+    records: list[dict[str, Any]] = []
+    for art in articles:
+        for i, text in enumerate(art.sentences):
+            records.append(
+                {
+                    "sentence_id": f"{art.doc_id}-{i}",
+                    "doc_id": art.doc_id,
+                    "sentence_index": i,
+                    "paragraph": i // 2,
+                    "text": text,
+                    "title": art.title,
+                    "outlet": art.outlet,
+                    "country": art.country,
+                    "published": "2026-01-05",
+                    "url": art.url,
+                    "language": art.language,
+                }
+            )
+    if gold:
+        records.append({"sentence_id": "gold-0", "doc_id": "gold", "sentence_index": 0, "text": GOLD_TEXT})
+    table = pd.DataFrame.from_records(records).reindex(columns=SENTENCE_COLUMNS)
+    table["task_id"] = range(1, len(table) + 1)
+    table["paragraph"] = table["paragraph"].fillna(0).astype("int64")
+    table["task_updated_at"] = pd.Timestamp("2026-01-06T10:00:00Z")
+    if "superseded" in table:
+        table["superseded"] = False
+    strings = [
+        c for c in table.columns if c not in ("sentence_index", "paragraph", "task_id", "task_updated_at")
+    ]
+    for col in strings:
+        if col != "superseded":
+            table[col] = table[col].astype("string").fillna("")
+
+    fields = config.choice_fields()
+    rows: list[tuple[Any, ...]] = []
+    ann_id = 0
+    base = pd.Timestamp("2026-01-06T09:00:00Z")
+
+    def add(sid: str, doc: str, tid: int, who: str, items: list[tuple[Any, ...]], cancelled: bool, gt: bool):
+        nonlocal ann_id
+        ann_id += 1
+        when = base + pd.Timedelta(seconds=ann_id)
+        tail = (when, when, 12.0 + ann_id % 7, cancelled, gt)
+        for item in items or [(None, None, None, None, None)]:
+            rows.append((sid, doc, tid, ann_id, who, *item, *tail))
+
+    for s in table.itertuples():
+        if s.sentence_id == "gold-0":
+            expected = [(f, _truth(s.text, f), None, None, None) for f in fields]
+            add(s.sentence_id, s.doc_id, s.task_id, "admin@example.org", expected, False, True)
+        for a, who in enumerate(ANNOTATORS):
+            rng = random.Random(f"{seed}-{who}-{s.sentence_id}")
+            items: list[tuple[Any, ...]] = []
+            for f, labels in fields.items():
+                label = _truth(s.text, f)
+                if rng.random() < 0.25:
+                    label = rng.choice(labels)
+                items.append((f, label, None, None, None))
+            for cue, words in _CUES.items():
+                for word in words:
+                    at = s.text.find(word)
+                    if at >= 0 and rng.random() < 0.8:
+                        # the third annotator tends to stop one character short
+                        end = at + len(word) - (1 if a == 2 and len(word) > 6 else 0)
+                        items.append(("cues", cue, at, end, s.text[at:end]))
+            add(s.sentence_id, s.doc_id, s.task_id, who, items, False, False)
+    # a fourth person skipped one sentence: counted, never a vote
+    first = table.iloc[0]
+    add(first.sentence_id, first.doc_id, first.task_id, "dana@example.org", [], True, False)
+    annotations = _typed_annotations(pd.DataFrame.from_records(rows, columns=ANNOTATION_COLUMNS))
+    manifest = {
+        "pulled_at": "2026-01-06T10:05:00+00:00",
+        "label_studio_url": "http://127.0.0.1:8080",
+        "label_studio_version": "1.23.2",
+        "project_id": 7,
+        "project_name": config.name,
+        "rows": {"sentences": len(table), "annotations": len(annotations)},
+    }
+    return Campaign(config, annotations, table, manifest)
+
+
+def render(campaign: Campaign, path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
+    tables, excluded = compute_tables(campaign.config, campaign.annotations, campaign.sentences)
+    page = render_report(
+        campaign.config, campaign.manifest, tables, campaign.sentences, campaign.annotations, excluded
+    )
+    path.write_text(page, encoding="utf-8")
+    return path, tables
+
+
+@pytest.fixture
+def config() -> ProjectConfig:
+    return load_config(STANCE_YAML)
+
+
+# -- the page in Chromium ------------------------------------------------------------------------------
+
+
+def open_page(browser, path: Path, width: int = 1280):
+    """The report opened from disk; every request is recorded and anything not the file is refused."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    routed: list[str] = []
+    console: list[str] = []
+
+    def route(r):
+        routed.append(r.request.url)
+        if r.request.url == path.as_uri():
+            r.continue_()
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("console", lambda msg: console.append(msg.text))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requests, routed, console
+
+
+def expected_bars(
+    labels: pd.DataFrame, sentences: pd.DataFrame, target: str, by: str
+) -> Counter[tuple[str, str, int]]:
+    """(group, stance label, sentences) for every non-empty bar segment, worked out from the tables."""
+    part = labels[(labels["field"] == f"stance_{target}") & (labels["source"] != "gold")]
+    if by == "doc_id":
+        key = part["doc_id"].astype(str)
+    else:
+        value = sentences[by].astype("string").str.strip().replace("", pd.NA)
+        meta = sentences.assign(value=value).groupby("doc_id")["value"].first()
+        key = part["doc_id"].map(meta).astype("string").fillna("not given")
+    label = part["label"].astype("string").fillna("No majority")
+    counts = Counter(zip(key.astype(str), label.astype(str), strict=True))
+    return Counter({(k, lab, n): 1 for (k, lab), n in counts.items()})
+
+
+def bars_on_page(page, kind: str, target: str) -> Counter[tuple[str, str, int]]:
+    found = page.eval_on_selector_all(
+        f'.bars[data-chart="{kind}"][data-target="{target}"] g.seg',
+        "els => els.map(e => [e.closest('.bar-row').dataset.key, e.dataset.label, Number(e.dataset.count)])",
+    )
+    return Counter(tuple(item) for item in found)
+
+
+def check_page(
+    page, path: Path, requests, routed, config, tables, sentences, by=("doc_id", "outlet", "country")
+):
+    """What every rendered report must satisfy."""
+    for key, heading in SECTIONS.items():
+        h2 = page.locator(f"section#{key} > h2")
+        assert h2.count() == 1 and h2.inner_text() == heading and h2.is_visible(), key
+        assert page.locator(f"section#{key} > h2 + p.explain").inner_text().strip(), f"{key}: no explanation"
+    # the document bars are the non-zero rows of document_stance, one segment each
+    stance = tables["document_stance"]
+    for target in config.targets:
+        rows = stance[(stance["target"] == target.id) & (stance["sentences"] > 0)]
+        want = Counter((r.doc_id, r.label, int(r.sentences)) for r in rows.itertuples())
+        got = bars_on_page(page, "article", target.id)
+        assert got == want, target.id
+        assert sum(got.values()) == len(rows)
+        assert got == expected_bars(tables["sentence_labels"], sentences, target.id, "doc_id")
+        for column in by[1:]:
+            assert bars_on_page(page, column, target.id) == expected_bars(
+                tables["sentence_labels"], sentences, target.id, column
+            ), (target.id, column)
+    # one agreement row per row of agreement.csv, each with its reading in words
+    agreement = tables["agreement"]
+    words = page.eval_on_selector_all(
+        "table.agreement tbody tr .verdict", "els => els.map(e => e.textContent)"
+    )
+    assert words == [reliability_words(a) for a in agreement["krippendorff_alpha"]]
+    # self-contained: the file is the only request, nothing was refused, no script on the page
+    assert requests == [path.as_uri()], requests
+    assert routed in ([], [path.as_uri()]), routed
+    assert page.locator("script").count() == 0
+    assert page.locator("img").count() == 0
+
+
+def test_report_in_chromium_matches_the_tables(tmp_path, browser, artifact_dir, config):
+    campaign = build_campaign(ARTICLES, config)
+    path, tables = render(campaign, tmp_path / "report.html")
+    page, requests, routed, console = open_page(browser, path)
+    check_page(page, path, requests, routed, config, tables, campaign.sentences)
+    assert console == []
+
+    # the overview: 4 articles, 18 sentences (gold left out), 3 annotators + the one who skipped
+    overview = page.locator("section#overview").inner_text()
+    assert "4\narticles" in overview and "18\nsentences to label (+ 1 gold)" in overview
+    assert "6 January 2026, 10:05 UTC" in overview
+    assert "done: 18 of 18 sentences have 3 answers" in overview
+    # gold sentences are in no chart and no article
+    assert GOLD_TEXT not in page.content()
+    assert page.locator('.bar-row[data-key="gold"]').count() == 0
+    # per outlet and per country, with the article that names no country as "not given"
+    outlets = page.eval_on_selector_all(
+        '.bars[data-chart="outlet"][data-target="china"] .bar-row', "e => e.length"
+    )
+    assert outlets == 4
+    assert page.locator('.bars[data-chart="country"] .bar-row[data-key="not given"]').count() == 3
+    # Chinese text renders, in the article view and as the title of its article
+    chinese = page.locator(".panel-t0 .sent", has_text=CHINESE)
+    assert chinese.count() == 1 and chinese.is_visible()
+    assert chinese.get_attribute("lang") == "zh"
+    assert chinese.bounding_box()["width"] > 100
+    assert page.locator("article.doc h4", has_text="中美人工智能合作前景广阔").first.is_visible()
+
+    # the most contested sentences: ranked as documented, each with its neighbours and three answers
+    ranked = contested_ranking(tables["sentence_labels"][tables["sentence_labels"]["source"] != "gold"])
+    cases = page.locator("section#contested .case")
+    assert cases.count() == len(ranked) == 10
+    assert cases.evaluate_all("els => els.map(e => e.dataset.sentence)") == ranked
+    first = cases.first
+    assert first.locator("tbody tr").count() == len(ANNOTATORS) + 1  # + the label used
+    assert first.locator("p.ctx").count() in (1, 2)
+    # bias cues: a bar per cue label and highlighted examples
+    assert page.locator('.bars[data-chart="cues"] .bar-row').count() == len(config.cues)
+    assert page.locator("section#cues .example", has_text="Henry Kissinger").locator("mark.cue").count() >= 1
+    marks = page.locator("section#cues mark.cue").all_inner_texts()
+    assert any(re.search("[\u4e00-\u9fff]", m) for m in marks), marks  # Chinese cues too
+    # CSS-only tabs: the first target is shown; choosing another swaps the articles' colours
+    assert page.locator(".panel-t0").is_visible() and not page.locator(".panel-t1").is_visible()
+    page.locator('label[for="art-t1"]').click()
+    assert page.locator(".panel-t1").is_visible() and not page.locator(".panel-t0").is_visible()
+    page.locator('label[for="art-t0"]').click()
+
+    shot = artifact_dir / "report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"report screenshot: {shot}")
+    narrow = artifact_dir / "report-narrow.png"
+    small, *_ = open_page(browser, path, width=420)
+    assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    small.screenshot(path=str(narrow), full_page=True)
+    print(f"narrow screenshot: {narrow}")
+
+
+def test_xss_probe_shows_text_and_runs_nothing(tmp_path, browser, artifact_dir, config):
+    probe = f"Officials said {SCRIPT} and {IMG} with {QUOTES} & more."
+    article = Article(
+        f"probe-{QUOTES}",
+        f"Title {SCRIPT} {IMG} {QUOTES}",
+        f"Outlet {IMG} {QUOTES}",
+        f"Country {SCRIPT}",
+        [probe, "China and the US agreed to hold talks on AI cooperation.", CHINESE],
+        url=f"javascript:window.__xss=3//{QUOTES}",
+    )
+    cfg = config.model_copy(
+        update={
+            "targets": [
+                *config.targets[:2],
+                config.targets[2].model_copy(update={"label": f"Joint <b>{QUOTES}</b>"}),
+            ]
+        }
+    )
+    campaign = build_campaign([article, *ARTICLES[:1]], cfg)
+    # an annotator marks the script tag as a cue: the highlight must cut the raw text, not inject markup
+    at = probe.index(SCRIPT)
+    ann = campaign.annotations
+    row = ann[ann["sentence_id"] == f"{article.doc_id}-0"].iloc[0].copy()
+    row[["field", "label", "start", "end", "span_text"]] = [
+        "cues",
+        "Loaded language",
+        at + 3,
+        at + len(SCRIPT) + 5,
+        "x",
+    ]
+    campaign.annotations = _typed_annotations(pd.concat([ann, row.to_frame().T], ignore_index=True))
+    path, tables = render(campaign, tmp_path / "report.html")
+
+    raw = path.read_text(encoding="utf-8")
+    assert "<script" not in raw.lower() and "<img" not in raw.lower() and "<b>" not in raw
+    assert 'href="javascript' not in raw
+    page, requests, routed, console = open_page(browser, path)
+    check_page(page, path, requests, routed, cfg, tables, campaign.sentences)
+    assert page.evaluate("window.__xss") is None
+    assert not any("Content Security Policy" in line for line in console), console  # nothing even tried
+    text = page.locator("body").inner_text()
+    for literal in (SCRIPT, IMG, QUOTES, f"Title {SCRIPT} {IMG} {QUOTES}", f"Joint <b>{QUOTES}</b>"):
+        assert literal in text, literal
+    assert page.get_by_text(f"Outlet {IMG} {QUOTES}").first.is_visible()
+    assert page.locator(".panel-t0 .sent", has_text=SCRIPT).is_visible()
+    assert page.locator("b", has_text="quotes").count() == 0
+    # the cue mark covers part of the tag, as text
+    marks = page.locator("section#cues mark.cue").all_inner_texts()
+    assert any("ript>window" in m for m in marks), marks
+    page.screenshot(path=str(artifact_dir / "report-xss.png"), full_page=True)
+
+
+# -- pieces without a browser ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "words"),
+    [
+        (1.0, "substantial"),
+        (0.8, "substantial"),
+        (0.7999, "tentative"),
+        (0.667, "tentative"),
+        (0.6669, "unreliable"),
+        (-0.2, "unreliable"),
+        (float("nan"), "not computable"),
+    ],
+)
+def test_reliability_words_follow_krippendorff(alpha, words):
+    assert reliability_words(alpha) == words
+
+
+def test_highlight_escapes_each_piece_and_counts_annotators():
+    text = 'A <b>"bold"</b> claim & more'
+    marked = highlight(text, [(2, 15, '<b>"bold"</b>'), (5, 11, '"bold"')], total=3, label="Loaded <x>")
+    assert marked == (
+        'A <mark class="cue k1" title="Loaded &lt;x&gt;: marked by 1 of 3 annotators">&lt;b&gt;</mark>'
+        '<mark class="cue k2" title="Loaded &lt;x&gt;: marked by 2 of 3 annotators">&quot;bold&quot;</mark>'
+        '<mark class="cue k1" title="Loaded &lt;x&gt;: marked by 1 of 3 annotators">&lt;/b&gt;</mark>'
+        " claim &amp; more"
+    )
+    # Label Studio counts UTF-16 code units: after an emoji the offsets run one ahead
+    emoji = "Wow 😀 such hype"
+    assert highlight(emoji, [(12, 16, "hype")], total=1, label="x").endswith(">hype</mark>")
+    # offsets outside the text are ignored
+    assert highlight("short", [(3, 99, "")], total=1, label="x") == "short"
+
+
+def test_contested_ranking_puts_ties_first():
+    labels = pd.DataFrame(
+        {
+            "sentence_id": ["a", "a", "b", "c", "d"],
+            "field": ["f1", "f2", "f1", "f1", "f1"],
+            "agreement": [2 / 3, 1.0, 1 / 3, 1 / 3, 1.0],
+            "margin": [1 / 3, 1.0, 0.0, 0.0, 1.0],
+            "ds_probability": [0.9, 0.99, 0.95, 0.6, 0.99],
+        }
+    )
+    assert contested_ranking(labels) == ["c", "b", "a"]  # d is unanimous
+
+
+# -- through a real Label Studio ---------------------------------------------------------------------
+
+SERVER_CSV = (
+    "id,title,outlet,country,text\n"
+    'alpha,Beijing Pledges Openness,Xinhua,China,"China said it will share its AI research with partners. '
+    'Officials praised the new dialogue with Washington. Critics called the plan a publicity stunt."\n'
+    'beta,Chip Rules Tighten,Reuters,United Kingdom,"The Commerce Department published new export rules. '
+    'Some in the US argue the rules protect national security. Analysts disagree about the rules."\n'
+)
+# answers of annotators 1-3 for stance_china per sentence, in document order
+SERVER_CHINA = [(F, F, F), (F, F, A), (A, A, N), (N, N, X), (X, X, X), (F, A, N)]
+
+
+def _server_result(china: str, text: str, cue: bool) -> list[dict[str, Any]]:
+    res: list[dict[str, Any]] = [
+        {
+            "from_name": "stance_china",
+            "to_name": "sentence",
+            "type": "choices",
+            "value": {"choices": [china]},
+        },
+        {"from_name": "stance_us", "to_name": "sentence", "type": "choices", "value": {"choices": [X]}},
+        {
+            "from_name": "stance_cooperation",
+            "to_name": "sentence",
+            "type": "choices",
+            "value": {"choices": [X]},
+        },
+        {
+            "from_name": "sentence_type",
+            "to_name": "sentence",
+            "type": "choices",
+            "value": {"choices": ["Fact"]},
+        },
+    ]
+    word = "publicity stunt"
+    if cue and word in text:
+        at = text.index(word)
+        res.append(
+            {
+                "from_name": "cues",
+                "to_name": "sentence",
+                "type": "labels",
+                "value": {"start": at, "end": at + len(word), "text": word, "labels": ["Loaded language"]},
+            }
+        )
+    return res
+
+
+def test_summarize_writes_a_report_from_a_real_server(
+    tmp_path, make_project, server_env, studio, annotator_keys, admin_login, browser, artifact_dir
+):
+    config, cfg_path = make_project()
+    csv = tmp_path / "articles.csv"
+    csv.write_text(SERVER_CSV, encoding="utf-8")
+    result = runner.invoke(app, ["push", str(csv), "--config", str(cfg_path)])
+    assert result.exit_code == 0, result.output
+    project = studio.find_project(config.name)
+    tasks = [t for page, _ in studio.iter_task_pages(int(project["id"]), fields="task_only") for t in page]
+    tasks.sort(key=lambda t: (t["data"]["doc_id"], t["data"]["sentence_index"]))
+    for a, (_, key) in enumerate(annotator_keys(3)):
+        with Studio(Connection(admin_login.url, key, "test")) as as_user:
+            for s, task in enumerate(tasks):
+                text = task["data"]["text"]
+                as_user.create_annotation(task["id"], _server_result(SERVER_CHINA[s][a], text, cue=a < 2))
+    out = tmp_path / "exports"
+    for command in ("pull", "summarize"):
+        result = runner.invoke(app, [command, "--config", str(cfg_path), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    folder = out / config.name
+    path = folder / "report.html"
+    tables = {
+        name: pd.read_csv(folder / f"{name}.csv", encoding="utf-8-sig")
+        for name in ("document_stance", "sentence_labels", "agreement")
+    }
+    sentences = pd.read_parquet(folder / "sentences.parquet")
+    page, requests, routed, console = open_page(browser, path)
+    check_page(page, path, requests, routed, config, tables, sentences)
+    assert console == []
+    # alpha: F F A -> two Favor, one Against; beta: Neutral, Not addressed and the tie's Dawid–Skene label
+    alpha = bars_on_page(page, "article", "china")
+    assert {(k, lab, n) for k, lab, n in alpha if k == "alpha"} == {("alpha", F, 2), ("alpha", A, 1)}
+    assert {k for k, _, _ in bars_on_page(page, "outlet", "china")} == {"Xinhua", "Reuters"}
+    assert {k for k, _, _ in bars_on_page(page, "country", "china")} == {"China", "United Kingdom"}
+    assert page.locator("section#overview").inner_text().count("annotator") >= 1
+    assert page.locator("section#cues mark.cue", has_text="publicity stunt").count() == 1
+    shot = artifact_dir / "report-server.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"report screenshot (real server): {shot}")

@@ -1,0 +1,146 @@
+"""`annotate status` on a real Label Studio: coverage, annotator figures, drafts, the incremental cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotate.errors import ProjectNotFound
+from annotate.gold import gold_result
+from annotate.pull import WATERMARK_MARGIN
+from annotate.push import prepare, push
+from annotate.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, status
+from annotate.studio import Connection, Studio
+
+pytestmark = pytest.mark.server
+
+F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
+ARTICLE = (
+    "China said it will share its AI research with partners. "
+    "Officials praised the new dialogue with Washington. "
+    "Critics called the plan a publicity stunt. "
+    "Analysts disagree about what the rules will achieve.\n"
+)
+
+
+def _answer(china: str) -> list[dict[str, Any]]:
+    return gold_result(
+        {"stance_china": china, "stance_us": X, "stance_cooperation": X, "sentence_type": "Fact"}
+    )
+
+
+def _same(a: StatusResult, b: StatusResult) -> None:
+    """Equal in everything but how it was obtained."""
+    skip = {"full", "fetched", "seconds", "cache", "as_of", "annotators"}
+    for field in dataclasses.fields(StatusResult):
+        if field.name not in skip:
+            assert getattr(a, field.name) == getattr(b, field.name), field.name
+    assert a.annotators.drop(columns="last_submitted").equals(b.annotators.drop(columns="last_submitted"))
+
+
+@pytest.fixture
+def campaign(tmp_path: Path, make_project, studio: Studio, annotator_keys):
+    """4 sentences and a gold one; annotator 1 answers all, 2 answers two and skips one, 3 answers one;
+    annotator 2 leaves a draft."""
+    config, cfg_path = make_project()
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    push(prepare([article], config, cfg_path), config, studio)
+    pid = int(studio.find_project(config.name)["id"])
+    first = next(t for page, _ in studio.iter_task_pages(pid, fields="task_only") for t in page)
+    data = dict(first["data"], text="China imposed sanctions.", sentence_id="gold-1", doc_id="gold")
+    studio.import_tasks(pid, [{"data": data, "annotations": [{"result": _answer(A), "ground_truth": True}]}])
+    tasks = [t for page, _ in studio.iter_task_pages(pid, fields="task_only") for t in page]
+    tasks.sort(key=lambda t: (t["data"]["doc_id"] != "a", t["data"].get("sentence_index", 0)))
+    ids = [int(t["id"]) for t in tasks]  # s0..s3, then gold
+    keys = annotator_keys(3)
+    made: dict[tuple[int, int], int] = {}
+    plan = {0: [0, 1, 2, 3, 4], 1: [0, 1], 2: [0]}
+    for a, sentences in plan.items():
+        with Studio(Connection(studio.url, keys[a][1], "test")) as me:
+            for s in sentences:
+                made[(a, s)] = int(me.create_annotation(ids[s], _answer(F), lead_time=5.0)["id"])
+            if a == 1:
+                me.create_annotation(ids[2], [], was_cancelled=True)
+                me.request(
+                    "POST", f"api/tasks/{ids[3]}/drafts", json_body={"result": _answer(N), "lead_time": 2}
+                )
+    return config, pid, ids, [email for email, _ in keys], made
+
+
+def test_status_counts_coverage_annotators_and_drafts(campaign, studio, tmp_path):
+    config, pid, ids, emails, _ = campaign
+    first = status(config, studio, cache_dir=tmp_path / "cache")
+    assert first.full and first.fetched == 5 and first.project_id == pid
+    assert (first.sentences, first.gold, first.superseded) == (5, 1, 0)
+    # s0: 3 annotators, s1: 2, s2: 1 (the skip does not count), s3: 1; the gold sentence is left out
+    assert first.coverage == {0: 0, 1: 2, 2: 1, 3: 1}
+    assert first.complete == 1 and first.overlap == config.overlap == 3
+    # the ground-truth answer is nobody's work; annotator 1's answer on the gold sentence is
+    assert (first.annotations, first.skipped, first.drafts, first.today) == (8, 1, 1, 8)
+    table = first.annotators
+    assert list(table.columns) == ANNOTATOR_STATUS_COLUMNS
+    assert table["annotator"].tolist() == emails
+    assert table[["today", "annotations", "skipped", "drafts"]].values.tolist() == [
+        [5, 5, 0, 0],
+        [2, 2, 1, 1],
+        [1, 1, 0, 0],
+    ]
+    assert table["last_submitted"].notna().all()
+    assert first.timezone == "UTC" and first.day == first.as_of.date()
+
+    # counted on another day, nothing was done "today"
+    other = status(config, studio, cache_dir=tmp_path / "cache", day=first.day - timedelta(days=1))
+    assert other.today == 0 and other.annotators["today"].tolist() == [0, 0, 0]
+    assert other.annotations == 8
+
+
+def test_incremental_status_follows_edits_and_deletions(campaign, studio, tmp_path, annotator_keys):
+    config, pid, ids, emails, made = campaign
+    cache = tmp_path / "cache"
+    # a run re-reads what changed within WATERMARK_MARGIN before the previous one; wait past it
+    # so that "nothing changed" reads nothing
+    time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
+    first = status(config, studio, cache_dir=cache)
+    assert first.full
+    again = status(config, studio, cache_dir=cache)
+    assert not again.full and again.fetched == 0
+    _same(first, again)
+    (cached,) = cache.iterdir()
+    assert studio.conn.api_key not in cached.read_text(encoding="utf-8")
+
+    # annotator 3 answers s1, annotator 1's answer on s3 is deleted, s2 is deleted,
+    # s0 is superseded (its article was edited)
+    with Studio(Connection(studio.url, annotator_keys(3)[2][1], "test")) as third:
+        third.create_annotation(ids[1], _answer(A))
+    studio.delete_annotation(made[(0, 3)])
+    studio.request("DELETE", f"api/tasks/{ids[2]}/")
+    studio.request("PATCH", f"api/tasks/{ids[0]}/", json_body={"meta": {"superseded": True}})
+
+    incremental = status(config, studio, cache_dir=cache)
+    assert not incremental.full and incremental.fetched == 3  # s0, s1, s3
+    fresh = status(config, studio, use_cache=False)
+    assert fresh.full and fresh.cache is None
+    _same(incremental, fresh)
+    assert (fresh.sentences, fresh.gold, fresh.superseded) == (4, 1, 1)
+    # s1 now has 3 annotators, s3 none; s0 (superseded) and the gold sentence are left out
+    assert fresh.coverage == {0: 1, 1: 0, 2: 0, 3: 1}
+    # annotator 1: s0, s1, gold (s2 deleted with its task, s3 deleted); 2: s0, s1 (the skip went
+    # with s2); 3: s0, s1
+    counts = dict(zip(fresh.annotators["annotator"], fresh.annotators["annotations"], strict=True))
+    assert counts == {emails[0]: 3, emails[1]: 2, emails[2]: 2}
+    assert fresh.skipped == 0 and fresh.drafts == 1
+
+    # a rebuilt cache agrees too
+    _same(status(config, studio, cache_dir=cache, refresh=True), fresh)
+
+
+def test_status_of_a_missing_project(make_project, studio, tmp_path):
+    config, _ = make_project()
+    with pytest.raises(ProjectNotFound, match="annotate push"):
+        status(config, studio, cache_dir=tmp_path)
