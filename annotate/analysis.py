@@ -25,9 +25,11 @@ from annotate.agreement import choice_answers, field_agreement, pairwise_kappa
 from annotate.config import ProjectConfig
 from annotate.exports import DEFAULT_OUT, project_dir, read_json, read_table, write_csv, write_text
 from annotate.gold import expected_labels, gold_accuracy
+from annotate.push import suggestion_rules
 from annotate.report import render_report
 from annotate.spans import cue_agreement
 from annotate.studio import Studio
+from annotate.suggest import METRIC_COLUMNS, Rules, suggestion_metrics
 from annotate.summary import annotator_table, document_stance, majority_labels
 
 TABLE_FILES = {
@@ -36,6 +38,7 @@ TABLE_FILES = {
     "agreement": "agreement.csv",
     "annotators": "annotators.csv",
     "annotator_pairs": "annotator_pairs.csv",
+    "suggestions": "suggestions.csv",
 }
 SENTENCE_LABEL_COLUMNS = [
     "sentence_id",
@@ -128,18 +131,28 @@ def compute_tables(
     sentences: pd.DataFrame,
     adjudications: pd.DataFrame | None = None,
     exclude_flagged: bool = False,
+    rules: Rules | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Every summary table from the pulled tables, and the annotators left out.
 
     In: ``annotations`` and ``sentences`` as written by ``pull``; ``adjudications``
-    (``sentence_id, field, label, ...``) from the review project, if any.
+    (``sentence_id, field, label, ...``) from the review project, if any; the cue-suggestion
+    ``rules`` to score (none: an empty ``suggestions`` table).
     Out: tables keyed as ``TABLE_FILES``: ``sentence_labels`` (``SENTENCE_LABEL_COLUMNS``),
     ``document_stance``, ``agreement`` (choice fields, then ``cues`` rows),
-    ``annotators`` (``ANNOTATOR_COLUMNS``), ``annotator_pairs`` (Cohen's κ).
+    ``annotators`` (``ANNOTATOR_COLUMNS``), ``annotator_pairs`` (Cohen's κ), ``suggestions``
+    (each rule's precision and recall). Superseded sentences (edited in their article) count
+    only in the annotators' own figures.
     """
     choice_fields = config.choice_fields()
     gt = annotations["ground_truth"].astype(bool) if "ground_truth" in annotations else False
-    human = annotations[~gt] if isinstance(gt, pd.Series) else annotations
+    human_all = annotations[~gt] if isinstance(gt, pd.Series) else annotations
+    if "superseded" in sentences:
+        old = sentences["superseded"].astype("boolean").fillna(False).astype(bool)
+        superseded_ids = set(sentences.loc[old, "sentence_id"])
+        sentences = sentences[~old]
+        annotations = annotations[~annotations["sentence_id"].isin(superseded_ids)]
+    human = human_all[human_all["sentence_id"].isin(set(sentences["sentence_id"]))]
     gold = (
         expected_labels(annotations)
         if isinstance(gt, pd.Series)
@@ -174,13 +187,18 @@ def compute_tables(
             [agreement, cue_agreement(analysis, analysis_sentences, list(config.cues))], ignore_index=True
         )
 
-    annotators = _annotator_figures(human, analysis, choice_fields, accuracy, aggregates.reliability)
+    annotators = _annotator_figures(human_all, analysis, choice_fields, accuracy, aggregates.reliability)
+    if rules is not None and config.cues:
+        suggestions = suggestion_metrics(analysis, analysis_sentences, rules)
+    else:
+        suggestions = pd.DataFrame(columns=METRIC_COLUMNS)
     tables = {
         "sentence_labels": labels,
         "document_stance": doc_stance,
         "agreement": agreement,
         "annotators": annotators,
         "annotator_pairs": pairwise_kappa(analysis, choice_fields),
+        "suggestions": suggestions,
     }
     return tables, excluded
 
@@ -224,13 +242,17 @@ def load_pulled(
 
 
 def summarize(
-    config: ProjectConfig, out_dir: Path | str = DEFAULT_OUT, exclude_flagged: bool = False
+    config: ProjectConfig,
+    out_dir: Path | str = DEFAULT_OUT,
+    exclude_flagged: bool = False,
+    config_path: Path | None = None,
 ) -> SummaryResult:
     """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
-    and ``summary.xlsx``."""
+    and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path."""
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir)
     manifest = read_json(folder / "manifest.json") or {}
-    tables, excluded = compute_tables(config, annotations, sentences, adjudications, exclude_flagged)
+    rules = suggestion_rules(config, config_path)
+    tables, excluded = compute_tables(config, annotations, sentences, adjudications, exclude_flagged, rules)
     for key, filename in TABLE_FILES.items():
         write_csv(tables[key], folder / filename)
     report = write_text(

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -25,6 +25,9 @@ from annotate.config import ProjectConfig, load_config
 from annotate.errors import AnnotateError
 from annotate.exports import DEFAULT_OUT
 from annotate.studio import Connection, Studio, resolve_connection
+
+if TYPE_CHECKING:
+    from annotate.push import PushResult
 
 DEFAULT_CONFIG = Path("configs/stance.yaml")
 
@@ -150,6 +153,21 @@ def push(
         )
     else:
         out.print(f"Nothing new to import: all {result.sentences} sentences are already in the project.")
+    _print_push_details(result)
+
+
+def _print_push_details(result: PushResult) -> None:
+    if result.guidelines is not None:
+        out.print(f"Instructions: guidelines from {result.guidelines}")
+    else:
+        out.print("No guidelines shown to annotators (set 'guidelines:' in the config).")
+    if result.suggestions_version:
+        out.print(f"{result.predictions} cue suggestion(s) imported (rules {result.suggestions_version})")
+    if result.refreshed or result.superseded or result.revived:
+        out.print(
+            f"Refreshed {result.refreshed} · superseded {result.superseded} edited sentence(s) "
+            f"(kept with their annotations, no longer served) · revived {result.revived}"
+        )
 
 
 @app.command()
@@ -192,7 +210,7 @@ def summarize(
     """Agreement, majority labels, per-document stance and the report, from the last pull."""
     from annotate.analysis import summarize as do_summarize
 
-    result = do_summarize(_config(config), out_dir, exclude_flagged=exclude_flagged)
+    result = do_summarize(_config(config), out_dir, exclude_flagged=exclude_flagged, config_path=config)
     if result.excluded:
         out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
     _print_agreement(result.tables["agreement"])
@@ -383,7 +401,9 @@ def demo(
     # the demo always works on the embedded server, whatever LABEL_STUDIO_URL says
     with Studio(Connection(login.url, login.token, str(login.path))) as studio:
         with _progress("Importing sentences") as progress:
-            pushed = do_push(prepare([sample], cfg, config), cfg, studio, progress=progress)
+            pushed = do_push(
+                prepare([sample], cfg, config if config.exists() else None), cfg, studio, progress=progress
+            )
         out.print(
             f"Pushed {sample.name}: {pushed.sentences} sentences, {pushed.imported} new "
             f"({pushed.seconds:.1f} s) → {pushed.project_url}"
@@ -404,7 +424,7 @@ def demo(
     out.print(
         f"Pulled {pulled.annotations} annotations on {pulled.sentences} sentences ({pulled.seconds:.1f} s)"
     )
-    summary = do_summarize(cfg, out_dir)
+    summary = do_summarize(cfg, out_dir, config_path=config if config.exists() else None)
     _print_agreement(summary.tables["agreement"])
     out.print(f"Exports: {summary.out_dir}/")
     out.print(f"Report:  {summary.report}")

@@ -358,6 +358,27 @@ _ANNOTATOR_PAIRS = FileDoc(
     },
 )
 
+_SUGGESTIONS = FileDoc(
+    name="suggestions.csv",
+    description="How well each cue-suggestion rule (configs/cues.yaml) matches what annotators marked, so "
+    "rules can be improved with evidence. A human span is any annotator's span of that label; overlapping "
+    "human spans are merged across annotators. Gold and superseded sentences are left out; empty when "
+    "suggestions are off.",
+    written_by="annotate summarize",
+    row="rule (then one 'all' row per cue label and one overall)",
+    table="suggestions",
+    columns={
+        "rule": Column("Rule id from the rules file, or 'all' for a total row"),
+        "label": Column("The cue label the rule suggests, or 'all'"),
+        "suggested": Column("Spans the rule suggests on annotated sentences", COUNT),
+        "matched": Column("Of those, spans overlapping a human span of the same label", COUNT),
+        "human_spans": Column("Human spans of that label (merged across annotators)", COUNT),
+        "found": Column("Human spans overlapped by a suggestion of the rule", COUNT),
+        "precision": Column("matched / suggested; empty when nothing was suggested", SHARE),
+        "recall": Column("found / human_spans; empty without human spans", SHARE),
+    },
+)
+
 _MANIFEST = FileDoc(
     name="manifest.json",
     description="Provenance of the last pull (JSON object). Never holds the API key.",
@@ -434,6 +455,7 @@ FILES: dict[str, FileDoc] = {
         _AGREEMENT,
         _ANNOTATORS,
         _ANNOTATOR_PAIRS,
+        _SUGGESTIONS,
         _REPORT,
         _WORKBOOK,
         _SNAPSHOTS,
@@ -450,6 +472,7 @@ SHEETS: dict[str, SheetDoc] = {
     "agreement": SheetDoc("agreement.csv"),
     "annotators": SheetDoc("annotators.csv"),
     "annotator_pairs": SheetDoc("annotator_pairs.csv"),
+    "suggestions": SheetDoc("suggestions.csv"),
     "sentences": SheetDoc("sentences.parquet"),
 }
 

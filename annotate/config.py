@@ -19,6 +19,30 @@ the level of measurement Krippendorff's alpha uses for the stance fields. ``ordi
 Favor]``), so a Favor/Neutral disagreement counts less than Favor/Against; ``interval``
 treats them as equally spaced points of that scale (e.g. a 1-5 rating). The sentence type
 is always nominal. Only alpha uses the level; kappa, AC1 and percent agreement are unweighted.
+
+What annotators see and how they work (all optional):
+
+- ``guidelines``: a Markdown file shown as the project's instructions (before the first task
+  and on demand), relative to the config file. Left out (or ``true``): ``guidelines.md``
+  next to the config file if there is one, else the packaged guidelines of the sample scheme
+  when the config uses that scheme (same targets, stance labels, sentence types and cues),
+  else none. ``false`` (or null): no instructions.
+- ``blind``: article metadata hidden from annotators, any of ``outlet``, ``country``,
+  ``author``, ``published``, ``url`` (default ``[outlet, country, author]``; ``[]`` shows
+  everything). Hidden fields are kept in the task's ``meta``, which neither the labeling view
+  nor the Data Manager shows, and still reach ``sentences.parquet``.
+- ``suggestions``: a cue-rules YAML file (see annotate.suggest) whose matches are imported as
+  Label Studio predictions and pre-fill the cue spans, relative to the config file. Left out
+  (or ``true``): the packaged rules when the config has cues. ``false`` (or null): none.
+- ``show_paragraph`` (default false): also offer the sentence's whole paragraph, in a panel
+  that opens with a click.
+- Every answer (targets × stance labels + sentence types + cues) gets its own single-key
+  hotkey, so there may be at most 25 of them.
+- ``skip_queue``: what happens to a sentence an annotator skips (Label Studio's setting):
+  ``requeue_for_others`` (default) — it goes back to the common queue for the other
+  annotators and the skip does not count toward ``overlap``; ``requeue_for_me`` — it comes
+  back to the same annotator after their other sentences; ``ignore`` — the skip counts as one
+  of the sentence's ``overlap`` answers and nobody is served it again for it.
 """
 
 from __future__ import annotations
@@ -41,6 +65,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -54,6 +79,20 @@ MAX_LABEL_LENGTH = 100
 MAX_TITLE_LENGTH = 200
 StanceLevel = Literal["nominal", "ordinal", "interval"]
 STANCE_LEVELS: tuple[str, ...] = get_args(StanceLevel)
+BlindField = Literal["outlet", "country", "author", "published", "url"]
+BLIND_FIELDS: tuple[str, ...] = get_args(BlindField)
+DEFAULT_BLIND: tuple[str, ...] = ("outlet", "country", "author")
+SkipQueue = Literal["requeue_for_others", "requeue_for_me", "ignore"]
+SKIP_QUEUES: tuple[str, ...] = get_args(SkipQueue)
+#: ``skip_queue`` values as Label Studio spells them.
+LABEL_STUDIO_SKIP_QUEUE = {
+    "requeue_for_others": "REQUEUE_FOR_OTHERS",
+    "requeue_for_me": "REQUEUE_FOR_ME",
+    "ignore": "IGNORE_SKIPPED",
+}
+GUIDELINES_FILE = "guidelines.md"
+#: Single keys free for answers (``len(annotate.interface.HOTKEYS)``): every answer gets its own.
+ANSWER_KEYS = 25
 OVERLAP_RANGE = (1, 20)
 CONTEXT_RANGE = (0, 5)
 
@@ -175,6 +214,49 @@ class ProjectConfig(BaseModel):
     gold: str | None = None
     gold_threshold: float = 0.7
     gold_min_items: int = 3
+    guidelines: str | bool = True
+    blind: list[str] = Field(default_factory=lambda: list(DEFAULT_BLIND))
+    suggestions: str | bool = True
+    show_paragraph: bool = False
+    skip_queue: SkipQueue = "requeue_for_others"
+
+    @field_validator("guidelines", "suggestions", mode="before")
+    @classmethod
+    def _path_or_switch(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip():
+            return value
+        what = "a Markdown file" if info.field_name == "guidelines" else "a cue-rules YAML file"
+        raise _problem(
+            f"must be {what} (relative to the config file), true for the default or false for none,"
+            f" got {_describe(value)}"
+        )
+
+    @field_validator("blind", mode="before")
+    @classmethod
+    def _known_blind_fields(cls, value: object) -> object:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _problem(f"must be a list of {', '.join(BLIND_FIELDS)} (or []), got {_describe(value)}")
+        problems: list[tuple[Loc, str]] = [
+            ((i,), f"must be one of {', '.join(BLIND_FIELDS)}, got {_describe(item)}")
+            for i, item in enumerate(value)
+            if item not in BLIND_FIELDS
+        ]
+        problems += _duplicates(enumerate(value), "field")
+        _raise(problems)
+        return value
+
+    @field_validator("skip_queue", mode="before")
+    @classmethod
+    def _known_skip_queue(cls, value: object) -> object:
+        if value not in SKIP_QUEUES:
+            raise _problem(f"must be one of {', '.join(SKIP_QUEUES)}, got {_describe(value)}")
+        return value
 
     @field_validator("gold")
     @classmethod
@@ -273,6 +355,27 @@ class ProjectConfig(BaseModel):
         """``{target id: target label}`` in config order."""
         return {t.id: t.label for t in self.targets}
 
+    @model_validator(mode="after")
+    def _answers_fit_the_keys(self) -> ProjectConfig:
+        answers = len(self.targets) * len(self.stance_labels) + len(self.sentence_types) + len(self.cues)
+        if answers > ANSWER_KEYS:
+            _raise(
+                [
+                    (
+                        ("targets",),
+                        f"{len(self.targets)} targets × {len(self.stance_labels)} stance labels"
+                        f" + {len(self.sentence_types)} sentence types + {len(self.cues)} cues"
+                        f" = {answers} answers, but only {ANSWER_KEYS} single keys are free for"
+                        " hotkeys; use fewer targets, labels or cues",
+                    )
+                ]
+            )
+        return self
+
+    def label_studio_skip_queue(self) -> str:
+        """``skip_queue`` as Label Studio's project setting (``REQUEUE_FOR_OTHERS``, ...)."""
+        return LABEL_STUDIO_SKIP_QUEUE[self.skip_queue]
+
     def display_title(self) -> str:
         """The title, or the name when there is none."""
         return self.title or self.name
@@ -341,6 +444,8 @@ def _messages(error: Any) -> Iterator[tuple[Loc, str]]:
             message += " (YAML reads yes/no/on/off unquoted as booleans: quote it)"
     elif kind == "list_type":
         message = f"must be a list, got {_describe(value)}"
+    elif kind == "bool_type":
+        message = f"must be true or false, got {_describe(value)}"
     elif kind == "int_type":
         message = f"must be a whole number, got {_describe(value)}"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):

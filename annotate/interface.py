@@ -1,22 +1,30 @@
-"""The Label Studio labeling interface (XML) for a project config.
+"""The Label Studio labeling interface (XML) for a project config, and the annotators' guidelines.
 
-Layout: headline and position in the article (small), the neighbouring sentences
-(smaller, grey), the sentence (prominent), then one single-choice row per target,
-the sentence-type row, the cue labels for marking spans, and a comment box.
+Layout, top to bottom: the headline and the position in the article ("Sentence 7 of 29",
+small, grey), the previous sentence(s) (smaller, grey), the sentence (large, on a tinted
+background), the next sentence(s), optionally the whole paragraph (a panel that opens with a
+click), then one row per target with its stance choices, the sentence-type row, the cue
+labels for marking spans, a comment box and a one-line keyboard reminder.
 
-Hotkeys: every choice and cue label gets its own single key, handed out in
-`HOTKEYS` order to the stance questions (target by target), then the sentence
-types, then the cues. `RESERVED_KEYS` are single keys Label Studio's editor binds
-itself (see its ``keymap.json``): ``u`` unselects a region; ``h o e m k w p r v b
-[ ]`` pick image tools. ``r`` and ``h`` are also skipped by the editor's own
-automatic hotkeys. All other built-in shortcuts use a modifier (Ctrl+Enter
-submits, Ctrl+Space skips, ...) or a non-character key (Enter, Escape,
-Backspace, Delete, arrows), so they cannot collide with the keys used here.
+Hotkeys: every choice and cue label gets its own single key, handed out in `HOTKEYS` order to
+the stance questions (target by target), then the sentence types, then the cues. The key is
+shown next to its answer as a key cap: the choice's ``html`` attribute renders the label
+followed by ``<kbd>key</kbd>`` (the stored value stays the plain label) and a ``<Style>``
+hides Label Studio's own small ``[key]`` superscript; cue labels show their key as Label
+Studio draws it. `RESERVED_KEYS` are single keys Label Studio's editor binds itself (see its
+``keymap.json``): ``u`` unselects a region; ``h o e m k w p r v b [ ]`` pick image tools.
+``r`` and ``h`` are also skipped by the editor's own automatic hotkeys. All other built-in
+shortcuts use a modifier (Ctrl+Enter submits, Ctrl+Space skips, ...) or a non-character key
+(Enter, Escape, Backspace, Delete, arrows), so they cannot collide with the keys used here.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
+
+from markdown_it import MarkdownIt
 
 from annotate.config import ProjectConfig
 from annotate.errors import ConfigError
@@ -25,15 +33,70 @@ RESERVED_KEYS = frozenset("uhoemkwprvb[]")
 # Digits, then the letters in the order of Label Studio's own automatic hotkeys
 # ("1234567890qwetasdfgzxcvbyiopjklnm") without the reserved ones.
 HOTKEYS: tuple[str, ...] = tuple("1234567890qtasdfgzxcyijln")
+#: Label Studio's own shortcuts annotators need (its keymap; macOS uses Cmd for Ctrl).
+EDITOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+Enter (⌘+Enter on a Mac)", "submit the sentence"),
+    ("Ctrl+Space (Alt+Enter on a Mac)", "skip the sentence"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
+    ("Alt+.", "select the next cue span"),
+    ("Backspace", "delete the selected cue span"),
+    ("u or Escape", "unselect the selected cue span"),
+)
+KEY_CLASS = "annotate-key"
+#: Highlight colours of the cue labels, in order (distinct, light enough to read black text on).
+CUE_COLOURS: tuple[str, ...] = ("#f4a261", "#8ecae6", "#b5e48c", "#cdb4db", "#ffd166", "#f28482", "#90dbf4")
 
-_META_STYLE = "margin: 0 0 2px 0; font-size: 13px; font-weight: normal; color: #666"
-_CONTEXT_STYLE = "color: #888; font-size: 0.9em; line-height: 1.4; margin: 4px 0"
+_META_STYLE = "margin: 0; font-size: 13px; font-weight: normal; color: #6a737d"
+_HEADLINE_STYLE = "margin: 0; font-size: 13px; font-weight: 600; color: #444d56"
+_META_ROW_STYLE = "display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; margin-bottom: 4px"
+_CONTEXT_STYLE = "color: #6a737d; font-size: 0.9em; line-height: 1.45; margin: 2px 0"
 _SENTENCE_STYLE = (
     "font-size: 1.3em; line-height: 1.5; font-weight: 500; margin: 6px 0;"
     " padding: 8px 12px; border-left: 4px solid #1f6feb; background: #f6f8fa"
 )
-_QUESTION_STYLE = "margin: 10px 0 0 0; font-size: 15px"
-_BLOCK_STYLE = "margin-top: 6px"
+_QUESTION_STYLE = "margin: 0; font-size: 15px; font-weight: 600"
+_ROW_STYLE = (
+    "display: grid; grid-template-columns: minmax(180px, 300px) 1fr; gap: 4px 16px;"
+    " align-items: center; padding: 6px 0; border-top: 1px solid #eaecef"
+)
+_BLOCK_STYLE = "margin-top: 8px; padding-top: 6px; border-top: 1px solid #eaecef"
+_HINT_STYLE = "margin: 4px 0 0 0; font-size: 12px; font-weight: normal; color: #6a737d"
+# No '>', '&' or quotes: Label Studio runs <Style> text through an HTML sanitiser, which would
+# escape them inside the <style> element.
+_CSS = (
+    ".lsf-choice .lsf-hint { display: none; }"
+    f" kbd.{KEY_CLASS} {{ display: inline-block; min-width: 18px; margin-left: 6px; padding: 0 4px;"
+    " font: 600 11px/16px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #444d56;"
+    " text-align: center; background: #fafbfc; border: 1px solid #c6cbd1; border-bottom-width: 2px;"
+    " border-radius: 4px; vertical-align: 1px; }"
+    " .lsf-choices, .lsf-labels { margin: 2px 0; }"
+    " .annotate-meta :empty { display: none; }"
+)
+GUIDELINES_CLASS = "annotate-guidelines"
+# Label Studio's page resets list and heading styles; again no '>' (its sanitiser escapes it).
+_G = f".{GUIDELINES_CLASS}"
+_GUIDELINES_CSS = " ".join(
+    [
+        f"{_G} {{ font-size: 14px; line-height: 1.5; }}",
+        f"{_G} h1 {{ font-size: 21px; margin: 0 0 8px; }}",
+        f"{_G} h2 {{ font-size: 17px; margin: 18px 0 6px; }}",
+        f"{_G} h3 {{ font-size: 15px; margin: 14px 0 4px; }}",
+        f"{_G} p {{ margin: 0 0 8px; }}",
+        f"{_G} ul, {_G} ol {{ margin: 0 0 8px; padding-left: 22px; }}",
+        f"{_G} ul {{ list-style: disc; }}",
+        f"{_G} ol {{ list-style: decimal; }}",
+        f"{_G} li {{ margin: 2px 0; }}",
+        f"{_G} table {{ border-collapse: collapse; margin: 6px 0 12px; }}",
+        f"{_G} th, {_G} td {{ border: 1px solid #d0d7de; padding: 3px 8px; text-align: left;"
+        " vertical-align: top; }",
+        f"{_G} code {{ font-family: ui-monospace, Menlo, Consolas, monospace; background: #f6f8fa;"
+        " border: 1px solid #d0d7de; border-radius: 4px; padding: 0 4px; }",
+    ]
+)
+KEYBOARD_HINT = (
+    "Keyboard: press an answer's key · cue key, then select the words · Ctrl+Enter submit"
+    " · Ctrl+Space skip · Ctrl+Z undo · Alt+. next cue span, Backspace deletes it"
+)
 
 
 def assign_hotkeys(config: ProjectConfig) -> dict[tuple[str, str], str]:
@@ -57,44 +120,51 @@ def build_label_config(config: ProjectConfig) -> str:
 
     Control names: ``stance_<target id>``, ``sentence_type`` (only if the config has
     sentence types), ``cues`` (only if it has cues) and ``comment``, all on the
-    ``<Text name="sentence">``. Raises ConfigError when hotkeys run out.
+    ``<Text name="sentence">``. Task data used: ``title``, ``sentence_number``,
+    ``sentence_count``, ``text``, ``context_before``/``context_after`` (when ``context`` > 0)
+    and ``paragraph_text`` (when ``show_paragraph``). Raises ConfigError when hotkeys run out.
     """
     keys = assign_hotkeys(config)
     root = ET.Element("View")
-
-    meta = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-    ET.SubElement(meta, "Header", value="$title", size="5", style=_META_STYLE)
-    position = "Sentence $sentence_number of $sentence_count"
-    ET.SubElement(meta, "Header", value=position, size="5", style=_META_STYLE)
+    ET.SubElement(root, "Style").text = _CSS
+    _meta(root)
 
     if config.context:
         _text(root, "context_before", _CONTEXT_STYLE)
-    _text(root, "sentence", _SENTENCE_STYLE, value="$text")
+    _text(root, "sentence", _SENTENCE_STYLE, value="$text", showLabels="true")
     if config.context:
         _text(root, "context_after", _CONTEXT_STYLE)
+    if config.show_paragraph:
+        collapse = ET.SubElement(root, "Collapse", bordered="false")
+        panel = ET.SubElement(collapse, "Panel", value="Whole paragraph")
+        _text(panel, "paragraph", _CONTEXT_STYLE, value="$paragraph_text")
 
+    questions = ET.SubElement(root, "View", style="margin-top: 10px")
     for target in config.targets:
         name = f"stance_{target.id}"
-        block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-        ET.SubElement(block, "Header", value=target.label, size="5", style=_QUESTION_STYLE)
+        row = ET.SubElement(questions, "View", style=_ROW_STYLE)
+        ET.SubElement(row, "Header", value=target.label, size="5", style=_QUESTION_STYLE)
         message = f"Choose the sentence's stance toward: {target.label}"
-        _choices(block, name, config.stance_labels, keys, message)
+        _choices(row, name, config.stance_labels, keys, message)
 
     if config.sentence_types:
-        block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-        ET.SubElement(block, "Header", value="Sentence type", size="5", style=_QUESTION_STYLE)
-        _choices(block, "sentence_type", config.sentence_types, keys, "Choose the sentence type")
+        row = ET.SubElement(questions, "View", style=_ROW_STYLE)
+        ET.SubElement(row, "Header", value="Sentence type", size="5", style=_QUESTION_STYLE)
+        _choices(row, "sentence_type", config.sentence_types, keys, "Choose the sentence type")
 
     if config.cues:
-        block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-        hint = "Bias cues: pick a cue, then select its words in the sentence"
-        ET.SubElement(block, "Header", value=hint, size="5", style=_QUESTION_STYLE)
-        labels = ET.SubElement(block, "Labels", name="cues", toName="sentence")
-        for cue in config.cues:
-            ET.SubElement(labels, "Label", value=cue, hotkey=keys[("cues", cue)])
+        row = ET.SubElement(questions, "View", style=_ROW_STYLE)
+        cues = ET.SubElement(row, "View")
+        ET.SubElement(cues, "Header", value="Bias cues", size="5", style=_QUESTION_STYLE)
+        hint = "press a cue's key, then select its words"
+        ET.SubElement(cues, "Header", value=hint, size="5", style=_HINT_STYLE)
+        labels = ET.SubElement(row, "Labels", name="cues", toName="sentence")
+        for i, cue in enumerate(config.cues):
+            colour = CUE_COLOURS[i % len(CUE_COLOURS)]
+            ET.SubElement(labels, "Label", value=cue, hotkey=keys[("cues", cue)], background=colour)
 
     block = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-    ET.SubElement(block, "Header", value="Comment (optional)", size="5", style=_QUESTION_STYLE)
+    ET.SubElement(block, "Header", value="Comment (optional)", size="5", style=_HINT_STYLE)
     ET.SubElement(
         block,
         "TextArea",
@@ -102,9 +172,10 @@ def build_label_config(config: ProjectConfig) -> str:
         toName="sentence",
         editable="true",
         maxSubmissions="1",
-        rows="2",
+        rows="1",
         placeholder="Anything unclear or noteworthy about this sentence",
     )
+    ET.SubElement(root, "Header", value=KEYBOARD_HINT, size="5", style=_HINT_STYLE)
 
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="unicode")
@@ -120,11 +191,8 @@ def build_review_config(config: ProjectConfig) -> str:
     """
     keys = assign_hotkeys(config)
     root = ET.Element("View")
-    meta = ET.SubElement(root, "View", style=_BLOCK_STYLE)
-    ET.SubElement(meta, "Header", value="$title", size="5", style=_META_STYLE)
-    ET.SubElement(
-        meta, "Header", value="Sentence $sentence_number of $sentence_count", size="5", style=_META_STYLE
-    )
+    ET.SubElement(root, "Style").text = _CSS
+    _meta(root)
     _text(root, "context_before", _CONTEXT_STYLE)
     _text(root, "sentence", _SENTENCE_STYLE, value="$text")
     _text(root, "context_after", _CONTEXT_STYLE)
@@ -149,9 +217,17 @@ def build_review_config(config: ProjectConfig) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _text(parent: ET.Element, name: str, style: str, value: str | None = None) -> None:
+def _meta(parent: ET.Element) -> None:
+    """The headline and the position in the article, on one line."""
+    row = ET.SubElement(parent, "View", className="annotate-meta", style=_META_ROW_STYLE)
+    ET.SubElement(row, "Header", value="$title", size="5", style=_HEADLINE_STYLE)
+    position = "Sentence $sentence_number of $sentence_count"
+    ET.SubElement(row, "Header", value=position, size="5", style=_META_STYLE)
+
+
+def _text(parent: ET.Element, name: str, style: str, value: str | None = None, **attrs: str) -> None:
     box = ET.SubElement(parent, "View", style=style)
-    ET.SubElement(box, "Text", name=name, value=value or f"${name}")
+    ET.SubElement(box, "Text", {"name": name, "value": value or f"${name}", **attrs})
 
 
 def _choices(
@@ -167,7 +243,13 @@ def _choices(
         attrs.update(required="true", requiredMessage=required_message)
     choices = ET.SubElement(parent, "Choices", attrs)
     for label in labels:
-        ET.SubElement(choices, "Choice", value=label, hotkey=keys[(name, label)])
+        key = keys[(name, label)]
+        ET.SubElement(choices, "Choice", value=label, hotkey=key, html=choice_html(label, key))
+
+
+def choice_html(label: str, key: str) -> str:
+    """What a choice shows: its label (as text) followed by its key as a key cap."""
+    return f'{html.escape(label)}<kbd class="{KEY_CLASS}">{html.escape(key)}</kbd>'
 
 
 def label_config_fields(xml: str) -> dict[str, list[str]]:
@@ -185,3 +267,45 @@ def label_config_fields(xml: str) -> dict[str, list[str]]:
         for element in root.iter()
         if "name" in element.attrib and "toName" in element.attrib
     }
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+_ALIGN_STYLE = re.compile(r' style="text-align:(?:left|right|center)"')
+
+
+def _md_text(text: str) -> str:
+    """``text`` as literal Markdown inline text (every punctuation mark escaped)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def keyboard_markdown(config: ProjectConfig) -> str:
+    """A Markdown section listing every question's answers with their keys, and the editor's keys."""
+    keys = assign_hotkeys(config)
+    questions = [(f"stance_{t.id}", t.label) for t in config.targets]
+    if config.sentence_types:
+        questions.append(("sentence_type", "Sentence type"))
+    if config.cues:
+        questions.append(("cues", "Bias cues (then select the words)"))
+    lines = ["## Keys in this project", "", "| Question | Answers and their keys |", "| --- | --- |"]
+    for field, title in questions:
+        labels = config.cues if field == "cues" else config.choice_fields()[field]
+        answers = " · ".join(f"{_md_text(label)} `{keys[(field, label)]}`" for label in labels)
+        lines.append(f"| {_md_text(title)} | {answers} |")
+    lines += ["", "| Key | Does |", "| --- | --- |"]
+    lines += [f"| {_md_text(key)} | {_md_text(does)} |" for key, does in EDITOR_KEYS]
+    return "\n".join(lines) + "\n"
+
+
+def guidelines_html(markdown: str, config: ProjectConfig) -> str:
+    """Guidelines written in Markdown as the HTML of Label Studio's project instructions.
+
+    Sanitised: raw HTML in the Markdown is shown as text, never passed through (Label Studio
+    inserts the instructions into the page as HTML), and links with ``javascript:``,
+    ``vbscript:``, ``file:`` or ``data:`` URLs are not made links. The project's keys
+    (`keyboard_markdown`) are appended, so the list always matches the interface.
+    """
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    body = md.render(markdown.rstrip() + "\n\n" + keyboard_markdown(config))
+    # Label Studio strips style attributes from instructions; leave them out so a re-push sees no change
+    body = _ALIGN_STYLE.sub("", body).strip()
+    return f'<style>{_GUIDELINES_CSS}</style><div class="{GUIDELINES_CLASS}">\n{body}\n</div>'

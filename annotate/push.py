@@ -1,27 +1,60 @@
 """Push articles to Label Studio: ingest, split, create or update the project, import new sentences.
 
-Everything that can fail on the user's input (reading, splitting, the config)
-happens before the first request to the server, so a bad batch pushes nothing.
+Everything that can fail on the user's input (reading, splitting, the config, the gold file,
+the guidelines, the cue rules) happens in `prepare`, before the first request to the server,
+so a bad batch pushes nothing.
+
+What a push does to the project:
+
+- settings from the config: interface, overlap, sequential sampling, skip queue, the
+  guidelines as instructions shown before the first task, predictions shown to annotators;
+- new sentences are imported in document order, each with its cue suggestions (a Label
+  Studio prediction whose ``model_version`` is the rules' version; the project's
+  ``model_version`` is set to it, so the suggested spans pre-fill the annotation);
+- sentences already in the project whose shown data changed (context, position, title,
+  blinding) are updated in place; their annotations stay; gold sentences get back the raised
+  overlap Label Studio resets whenever the project's overlap changes;
+- sentences of a pushed article that the article no longer produces (the sentence was
+  edited, so its ``sentence_id`` changed) are **superseded**, never deleted: the task keeps
+  its annotations, ``meta.superseded`` records when, and its overlap is set to 0 so Label
+  Studio counts it as complete and no longer serves it. A superseded sentence that comes back
+  (the edit was undone) is revived.
+
+Blinding: the article metadata named by ``config.blind`` goes to the task's ``meta``, not
+its ``data``: Label Studio shows ``data`` in the labeling view, the Data Manager columns and
+the task source viewer, but ``meta`` nowhere. ``annotate pull`` reads both.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from annotate import TASK_SCHEMA_VERSION, __version__
-from annotate.config import ProjectConfig
+from annotate import TASK_SCHEMA_VERSION, __version__, suggest
+from annotate.config import GUIDELINES_FILE, ProjectConfig, load_config
+from annotate.errors import InputError
 from annotate.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.ingest import Article, read_articles
-from annotate.interface import build_label_config
+from annotate.interface import build_label_config, guidelines_html
 from annotate.segment import Sentence, split_article
 from annotate.studio import Studio
 
 BATCH_SIZE = 1000
+#: Task updates sent at once (refreshed, superseded and revived sentences).
+UPDATE_WORKERS = 4
 Progress = Callable[[int, int], None]
+#: Article fields that ``blind`` can move out of the task data (``author`` lives in ``metadata``).
+AUTHOR_KEYS = ("author", "authors", "byline")
+#: Task data keys that do not make an existing task "changed" (they follow the tool's version).
+_UNCOMPARED = frozenset({"annotate_version"})
+_BLINDABLE = frozenset({"outlet", "country", "published", "url"})
 
 
 @dataclass(frozen=True)
@@ -37,16 +70,45 @@ class PushResult:
     imported: int
     already_present: int
     seconds: float
+    refreshed: int = 0  # existing sentences whose shown data (context, position, blinding) was updated
+    superseded: int = 0  # sentences no longer in their (edited) article, kept and marked superseded
+    revived: int = 0  # superseded sentences back in their article
+    predictions: int = 0  # cue suggestions imported
+    suggestions_version: str | None = None  # the cue rules' model version, None when off
+    guidelines: Path | None = None  # the guidelines file shown as instructions, None when none
 
 
-def task_payloads(article: Article, sentences: Sequence[Sentence], context: int) -> list[dict[str, Any]]:
-    """Label Studio task data for each sentence of one article.
+def _blind(data: dict[str, Any], blind: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split task data into what annotators may see and the blinded ``meta``."""
+    shown = dict(data)
+    hidden: dict[str, Any] = {}
+    for name in blind:
+        if name == "author":
+            metadata = dict(shown.get("metadata") or {})
+            for key in AUTHOR_KEYS:
+                if key in metadata:
+                    hidden[key] = metadata.pop(key)
+            shown["metadata"] = metadata
+        elif name in shown:
+            hidden[name] = shown.pop(name)
+    return shown, hidden
 
-    Keys: ``text``, ``sentence_id``, ``doc_id``, ``sentence_index`` (0-based),
-    ``sentence_number`` (1-based), ``sentence_count``, ``paragraph``, ``start``/``end``
-    (offsets into the article), ``context_before``/``context_after`` (``context``
-    neighbouring sentences of the same article, joined by spaces), ``title``,
-    the article's metadata and ``schema_version``.
+
+def task_payloads(
+    article: Article,
+    sentences: Sequence[Sentence],
+    context: int,
+    blind: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Label Studio tasks (``{"data": ..., "meta": ...}``) for each sentence of one article.
+
+    Data keys: ``text``, ``sentence_id``, ``doc_id``, ``sentence_index`` (0-based),
+    ``sentence_number`` (1-based), ``sentence_count``, ``paragraph``, ``paragraph_text``,
+    ``start``/``end`` (offsets into the article), ``context_before``/``context_after``
+    (``context`` neighbouring sentences of the same article, joined by spaces), ``title``,
+    the article's metadata and ``schema_version``. The fields named in ``blind`` (``outlet``,
+    ``country``, ``published``, ``url``; ``author`` = the ``author``/``authors``/``byline``
+    metadata) go to ``meta`` instead.
     """
     count = len(sentences)
     meta = {
@@ -56,10 +118,15 @@ def task_payloads(article: Article, sentences: Sequence[Sentence], context: int)
         "published": article.published or "",
         "url": article.url or "",
     }
+    spans: dict[int, tuple[int, int]] = {}
+    for sent in sentences:
+        low, high = spans.get(sent.paragraph, (sent.start, sent.end))
+        spans[sent.paragraph] = (min(low, sent.start), max(high, sent.end))
     tasks = []
     for i, sent in enumerate(sentences):
         before = " ".join(s.text for s in sentences[max(0, i - context) : i])
         after = " ".join(s.text for s in sentences[i + 1 : i + 1 + context])
+        low, high = spans[sent.paragraph]
         data: dict[str, Any] = {
             "text": sent.text,
             "sentence_id": sent.sentence_id,
@@ -68,6 +135,7 @@ def task_payloads(article: Article, sentences: Sequence[Sentence], context: int)
             "sentence_number": sent.index + 1,
             "sentence_count": count,
             "paragraph": sent.paragraph,
+            "paragraph_text": article.text[low:high],
             "start": sent.start,
             "end": sent.end,
             "language": sent.language,
@@ -78,45 +146,188 @@ def task_payloads(article: Article, sentences: Sequence[Sentence], context: int)
             "schema_version": TASK_SCHEMA_VERSION,
             "annotate_version": __version__,
         }
-        tasks.append({"data": data})
+        shown, hidden = _blind(data, blind)
+        tasks.append({"data": shown, "meta": hidden})
     return tasks
+
+
+def _shape_gold(task: dict[str, Any], blind: Sequence[str]) -> dict[str, Any]:
+    """A gold task with the same data keys as the others, so nothing gives it away."""
+    data = dict(task["data"])
+    data.setdefault("paragraph_text", data.get("text", ""))
+    shown, hidden = _blind(data, blind)
+    return {**task, "data": shown, "meta": hidden}
+
+
+def packaged_file(name: str) -> Path:
+    """A file shipped in ``annotate/data``."""
+    return Path(str(resources.files("annotate") / "data" / name))
+
+
+def _relative(value: str, config_path: Path | None) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute() and config_path is not None:
+        path = config_path.parent / path
+    return path
+
+
+def uses_sample_scheme(config: ProjectConfig) -> bool:
+    """True when the config asks the sample's questions (targets, labels, types and cues)."""
+    sample = load_config(packaged_file("stance.yaml"))
+    return (config.targets, config.stance_labels, config.sentence_types, config.cues) == (
+        sample.targets,
+        sample.stance_labels,
+        sample.sentence_types,
+        sample.cues,
+    )
+
+
+def guidelines_path(config: ProjectConfig, config_path: Path | None = None) -> Path | None:
+    """The guidelines file the config asks for (see annotate.config), or None for none."""
+    if config.guidelines is False:
+        return None
+    if isinstance(config.guidelines, str):
+        return _relative(config.guidelines, config_path)
+    beside = (config_path.parent if config_path is not None else Path.cwd()) / GUIDELINES_FILE
+    if beside.is_file():
+        return beside
+    return packaged_file(GUIDELINES_FILE) if uses_sample_scheme(config) else None
+
+
+def suggestions_path(config: ProjectConfig, config_path: Path | None = None) -> Path | None:
+    """The cue-rules file the config asks for, or None when suggestions are off or there are no cues."""
+    if config.suggestions is False or not config.cues:
+        return None
+    if isinstance(config.suggestions, str):
+        return _relative(config.suggestions, config_path)
+    return suggest.default_rules_path()
+
+
+def suggestion_rules(config: ProjectConfig, config_path: Path | None = None) -> suggest.Rules | None:
+    """The compiled cue rules for the config, or None when suggestions are off.
+
+    The packaged rules are cut down to the config's cues; a rules file the config names
+    must fit its cues exactly (ConfigError otherwise).
+    """
+    path = suggestions_path(config, config_path)
+    if path is None:
+        return None
+    packaged = path == suggest.default_rules_path()
+    return suggest.load_rules(path, config.cues, only_known=packaged)
+
+
+def read_guidelines(path: Path, config: ProjectConfig) -> str:
+    """The guidelines at ``path`` as sanitised HTML; InputError when unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: guidelines file not found (named by 'guidelines' in the config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the guidelines ({exc})") from None
+    return guidelines_html(text, config)
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Articles read and split, ready to push: one task per sentence in document order,
-    with the config's gold sentences (if any) spread evenly among them."""
+    with the config's gold sentences (if any) spread evenly among them, each task with its
+    cue suggestion (if any) under ``predictions``."""
 
     articles: list[Article]
     tasks: list[dict[str, Any]]
     gold: int = 0
+    instructions: str = ""  # the guidelines as HTML ("" when there are none)
+    guidelines: Path | None = None
+    rules: Any = None  # annotate.suggest.Rules, or None when suggestions are off
+    suggest_seconds: float = 0.0  # time spent finding cue suggestions
 
 
-def prepare(paths: Sequence[str | Path], config: ProjectConfig, config_path: Path | None = None) -> Prepared:
-    """Read and split every article (and the gold file); raises InputError before anything is sent.
+def prepare(
+    paths: Sequence[str | Path],
+    config: ProjectConfig,
+    config_path: Path | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+) -> Prepared:
+    """Read and split every article (and the gold file, guidelines and cue rules).
 
-    ``config_path`` resolves a relative ``gold`` path; without it, against the working directory.
+    Raises InputError (or ConfigError for bad cue rules) before anything is sent.
+    ``config_path`` resolves relative ``gold``, ``guidelines`` and ``suggestions`` paths;
+    without it, they are taken against the working directory. ``encoding`` is the codec of
+    the files that are not UTF-8; ``max_bytes`` the largest file accepted (see ingest).
     """
-    articles = read_articles(paths)
+    articles = read_articles(paths, encoding=encoding, max_bytes=max_bytes)
     tasks: list[dict[str, Any]] = []
     for article in articles:
-        tasks.extend(task_payloads(article, split_article(article), config.context))
+        tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
     path = gold_path(config, config_path)
     golden = gold_tasks(read_gold(path, config)) if path is not None else []
-    return Prepared(articles, interleave(tasks, golden), len(golden))
+    golden = [_shape_gold(task, config.blind) for task in golden]
+    guide = guidelines_path(config, config_path)
+    instructions = read_guidelines(guide, config) if guide is not None else ""
+    rules = suggestion_rules(config, config_path)
+    tasks = interleave(tasks, golden)
+    began = time.perf_counter()
+    if rules is not None:
+        for task in tasks:
+            found = suggest.prediction(str(task["data"]["text"]), rules)
+            if found is not None:
+                task["predictions"] = [found]
+    return Prepared(
+        articles,
+        tasks,
+        len(golden),
+        instructions=instructions,
+        guidelines=guide,
+        rules=rules,
+        suggest_seconds=time.perf_counter() - began,
+    )
 
 
-def project_fields(config: ProjectConfig) -> dict[str, Any]:
-    """The Label Studio project settings the config determines."""
+def project_fields(
+    config: ProjectConfig, instructions: str = "", suggestions: bool = False
+) -> dict[str, Any]:
+    """The Label Studio project settings the config determines.
+
+    ``instructions``: the guidelines as HTML, shown before the first task when not empty.
+    ``suggestions``: show predictions (cue suggestions) to annotators, pre-filling the annotation.
+    """
     return {
         "title": config.display_title()[:50],
         "label_config": build_label_config(config),
         "maximum_annotations": config.overlap,
         "sampling": "Sequential sampling",
+        "skip_queue": config.label_studio_skip_queue(),
         "show_skip_button": True,
         "enable_empty_annotation": False,
         "show_annotation_history": False,
+        "expert_instruction": instructions,
+        "show_instruction": bool(instructions),
+        "show_collab_predictions": suggestions,
+        "reveal_preannotations_interactively": False,
     }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _comparable(data: dict[str, Any], config: ProjectConfig) -> dict[str, Any]:
+    """Task data as far as a change matters: an empty metadata field reveals nothing wherever it
+    is, and the paragraph is only shown with ``show_paragraph`` (so projects pushed by earlier
+    versions are not rewritten for it)."""
+    return {
+        k: v
+        for k, v in data.items()
+        if k not in _UNCOMPARED
+        and not (k in _BLINDABLE and v in ("", None))
+        and not (k == "paragraph_text" and not config.show_paragraph)
+    }
+
+
+def _own_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The meta keys push writes (blinded fields), without the superseded marks and empty values."""
+    return {k: v for k, v in meta.items() if k not in ("superseded", "superseded_at") and v not in ("", None)}
 
 
 def push(
@@ -128,41 +339,94 @@ def push(
 ) -> PushResult:
     """Create or update the project named ``config.name`` and import the sentences it lacks.
 
-    ``articles`` are file paths, or the result of ``prepare`` on them.
-    A sentence is identified by its ``sentence_id``; those already in the
-    project are not imported again, so pushing the same articles twice imports
-    nothing the second time.
+    ``articles`` are file paths, or the result of ``prepare`` on them (which resolves the
+    config's relative paths against the config file). A sentence is identified by its
+    ``sentence_id``; those already in the project are not imported again, so pushing the same
+    articles twice imports nothing the second time. See the module docstring for what else a
+    push updates, supersedes and revives.
     """
     began = time.perf_counter()
     prepared = articles if isinstance(articles, Prepared) else prepare(articles, config)
     tasks = prepared.tasks
-    fields = project_fields(config)
+    rules = prepared.rules
+    version = str(rules.version) if rules is not None else None
+    fields = project_fields(config, prepared.instructions, suggestions=rules is not None)
 
     project = studio.find_project(config.name)
     created = project is None
     changed: dict[str, Any] = {}
+    existing: list[dict[str, Any]] = []
     if project is None:
         studio.validate_label_config(fields["label_config"])
-        project = studio.create_project(config.name, fields)
-        existing: dict[str, int] = {}
+        # a new project accepts any model version; an existing one only a version it has predictions of
+        project = studio.create_project(config.name, {**fields, "model_version": version or ""})
     else:
         changed = {k: v for k, v in fields.items() if project.get(k) != v}
         if changed:
             studio.update_project(int(project["id"]), config.name, changed)
-        existing = studio.sentence_task_ids(int(project["id"]))
+        existing = studio.task_records(int(project["id"]))
     pid = int(project["id"])
 
-    seen = set(existing)
-    new_tasks = []
+    by_sid: dict[str, dict[str, Any]] = {}
+    for record in existing:
+        sid = (record.get("data") or {}).get("sentence_id")
+        if sid is not None:
+            by_sid.setdefault(str(sid), record)
+
+    seen: set[str] = set()
+    new_tasks: list[dict[str, Any]] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
+    revived = 0
     for task in tasks:
-        sid = task["data"]["sentence_id"]
-        if sid not in seen:
-            seen.add(sid)
+        sid = str(task["data"]["sentence_id"])
+        if sid in seen:
+            continue
+        seen.add(sid)
+        old = by_sid.get(sid)
+        if old is None:
             new_tasks.append(task)
+            continue
+        meta = dict(old.get("meta") or {})
+        patch: dict[str, Any] = {}
+        if _comparable(old.get("data") or {}, config) != _comparable(task["data"], config):
+            patch["data"] = task["data"]
+        if _own_meta(meta) != _own_meta(task.get("meta", {})) or meta.get("superseded"):
+            patch["meta"] = dict(task.get("meta", {}))
+        if meta.get("superseded"):
+            overlap = GOLD_OVERLAP if task.get("annotations") else config.overlap
+            patch["overlap"] = overlap
+            patch["is_labeled"] = int(old.get("total_annotations") or 0) >= overlap
+            revived += 1
+        elif task.get("annotations") and old.get("overlap") != GOLD_OVERLAP:
+            # a gold sentence: Label Studio resets task overlaps when the project's overlap changes
+            patch.update(overlap=GOLD_OVERLAP, is_labeled=False)
+        if patch:
+            updates.append((int(old["id"]), patch))
+    refreshed = len(updates) - revived
+
+    # sentences of the pushed articles that the articles no longer produce
+    docs = {article.doc_id for article in prepared.articles}
+    superseded = 0
+    stamp = _now()
+    for record in existing:
+        data = record.get("data") or {}
+        sid = data.get("sentence_id")
+        if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
+            continue
+        meta = dict(record.get("meta") or {})
+        if not meta.get("superseded"):
+            meta.update(superseded=True, superseded_at=stamp)
+            updates.append((int(record["id"]), {"meta": meta, "overlap": 0, "is_labeled": True}))
+            superseded += 1
+        elif record.get("overlap") != 0 or not record.get("is_labeled"):
+            # Label Studio resets every task's overlap when the project's overlap is set to 1
+            updates.append((int(record["id"]), {"overlap": 0, "is_labeled": True}))
 
     imported = 0
+    predictions = 0
+    total = len(new_tasks) + len(updates)
     if progress:
-        progress(0, len(new_tasks))
+        progress(0, total)
     for i in range(0, len(new_tasks), batch_size):
         batch = new_tasks[i : i + batch_size]
         ids = studio.import_tasks(pid, batch)
@@ -171,8 +435,22 @@ def push(
             if task.get("annotations"):
                 studio.set_task_overlap(task_id, GOLD_OVERLAP)
         imported += len(ids)
+        predictions += sum(len(task.get("predictions", [])) for task in batch)
         if progress:
-            progress(imported, len(new_tasks))
+            progress(imported, total)
+    # Label Studio answers a task update in about 0.1 s (it recomputes the task's fields and the
+    # project summary); a few in parallel keep a push that refreshes every sentence bearable.
+    with ThreadPoolExecutor(max_workers=UPDATE_WORKERS) as pool:
+        pending = [pool.submit(studio.update_task, task_id, patch) for task_id, patch in updates]
+        for done, future in enumerate(as_completed(pending), start=1):
+            future.result()
+            if progress and (done % 50 == 0 or done == len(updates)):
+                progress(imported + done, total)
+
+    if rules is not None and version is not None and not created and project.get("model_version") != version:
+        predictions += _switch_model_version(studio, pid, config.name, prepared, version)
+        changed["model_version"] = version
+
     return PushResult(
         project_id=pid,
         project_url=f"{studio.url}/projects/{pid}/data",
@@ -183,4 +461,37 @@ def push(
         imported=imported,
         already_present=len(tasks) - len(new_tasks),
         seconds=time.perf_counter() - began,
+        refreshed=refreshed,
+        superseded=superseded,
+        revived=revived,
+        predictions=predictions,
+        suggestions_version=version,
+        guidelines=prepared.guidelines,
     )
+
+
+def _switch_model_version(studio: Studio, pid: int, name: str, prepared: Prepared, version: str) -> int:
+    """Give every live task a suggestion of the rules ``version`` and make it the project's.
+
+    Label Studio pre-fills only predictions whose model version is the project's, and accepts
+    a version only once predictions of it exist. Returns the number of predictions added.
+    """
+    rules = prepared.rules
+    added = []
+    present = False  # some task has a prediction of this version already
+    for tasks, _ in studio.iter_task_pages(pid, fields="all"):
+        for task in tasks:
+            if (task.get("meta") or {}).get("superseded"):
+                continue
+            versions = str(task.get("predictions_model_versions") or "")
+            if version in re.split(r"\s*,\s*", versions):
+                present = True
+                continue
+            found = suggest.prediction(str((task.get("data") or {}).get("text", "")), rules)
+            if found is not None:
+                added.append({**found, "task": int(task["id"])})
+    for i in range(0, len(added), BATCH_SIZE):
+        studio.import_predictions(pid, added[i : i + BATCH_SIZE])
+    # with no prediction of this version anywhere, Label Studio refuses it: show none rather than stale ones
+    studio.update_project(pid, name, {"model_version": version if added or present else ""})
+    return len(added)

@@ -327,6 +327,27 @@ class Studio:
         """How many annotators a single task should get (Label Studio ignores it on import)."""
         self.request("PATCH", f"api/tasks/{task_id}/", json_body={"overlap": overlap})
 
+    def task_records(self, project_id: int) -> list[dict[str, Any]]:
+        """Every task of the project without annotations: ``id``, ``data``, ``meta``, ``overlap``,
+        ``is_labeled``, ``total_annotations`` (submitted, not skipped), ``cancelled_annotations``."""
+        keep = ("id", "data", "meta", "overlap", "is_labeled", "total_annotations", "cancelled_annotations")
+        return [
+            {key: task.get(key) for key in keep}
+            for tasks, _ in self.iter_task_pages(project_id, fields="task_only")
+            for task in tasks
+        ]
+
+    def update_task(self, task_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Change a task's ``data``, ``meta``, ``overlap`` or ``is_labeled`` (annotations stay)."""
+        return dict(self.request("PATCH", f"api/tasks/{task_id}/", json_body=fields).json())
+
+    def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
+        """Add predictions (``{"task": id, "result": [...], "model_version": ..., "score": ...}``)
+        to existing tasks in one request; returns how many were created. Not retried."""
+        path = f"api/projects/{project_id}/import/predictions"
+        resp = self.request("POST", path, json_body=predictions, timeout=600, retries=0)
+        return int(resp.json().get("created", len(predictions)))
+
     def task_count(self, project_id: int) -> int:
         data = self.get_json(f"api/projects/{project_id}/", params={"include": "task_number"})
         return int(data.get("task_number") or 0)

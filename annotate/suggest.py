@@ -530,16 +530,31 @@ def _version(data: object) -> str:
     return "cues-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
-def load_rules(path: str | Path, cues: Sequence[str]) -> Rules:
+def load_rules(path: str | Path, cues: Sequence[str], only_known: bool = False) -> Rules:
     """Read, validate and compile the rules file at ``path`` for a config with these ``cues``.
 
     Raises ConfigError listing every problem, each as ``<key path>: <what is wrong>``: an
     unreadable file or YAML, unknown or missing keys, a label that is not one of ``cues``, a
     pattern that does not compile (naming the rule), duplicate ids or terms, unknown lists.
+    With ``only_known`` (used for the packaged rules), rules for labels the config does not
+    have are left out instead of reported.
     """
     path = Path(path)
     if isinstance(cues, str) or not all(isinstance(c, str) for c in cues):
         raise InputError(f"cues must be the config's list of cue labels, got {cues!r}")
+    if only_known:
+        raw = _read(path)
+        labels = (
+            {str(r.get("label")) for r in (raw.get("rules") or []) if isinstance(r, dict)}
+            if isinstance(raw, dict)
+            else set()
+        )
+        every = load_rules(path, sorted(labels | set(cues)))
+        kept = tuple(rule for rule in every.rules if rule.label in cues)
+        if len(kept) == len(every.rules):
+            return every
+        suffix = hashlib.sha256("\x1f".join(sorted(cues)).encode()).hexdigest()[:6]
+        return Rules(rules=kept, version=f"{every.version}-{suffix}")
     data = _read(path)
     source = str(path)
     if not isinstance(data, dict):

@@ -166,6 +166,19 @@ def test_target_labels_may_hold_any_visible_characters() -> None:
             {"stance_level": None},
             "stance_level: must be one of nominal, ordinal, interval, got nothing (null)",
         ),
+        ({"guidelines": ""}, "guidelines: must be a Markdown file (relative to the config file)"),
+        ({"guidelines": 3}, "guidelines: must be a Markdown file"),
+        ({"suggestions": " "}, "suggestions: must be a cue-rules YAML file"),
+        ({"suggestions": ["a"]}, "suggestions: must be a cue-rules YAML file"),
+        ({"blind": "outlet"}, "blind: must be a list of outlet, country, author, published, url"),
+        ({"blind": ["outlet", "editor"]}, "blind[1]: must be one of outlet, country, author, published, url"),
+        ({"blind": ["url", "url"]}, "blind[1]: duplicate field 'url'"),
+        ({"show_paragraph": "yes"}, "show_paragraph: must be true or false, got the text 'yes'"),
+        ({"show_paragraph": 1}, "show_paragraph: must be true or false, got the number 1"),
+        (
+            {"skip_queue": "REQUEUE_FOR_ME"},
+            "skip_queue: must be one of requeue_for_others, requeue_for_me, ignore",
+        ),
     ],
 )
 def test_each_problem_names_its_key_path(changes: dict[str, Any], expected: str) -> None:
@@ -277,3 +290,50 @@ def test_load_prefixes_errors_with_the_path(tmp_path: Path) -> None:
 def test_python_construction_validates_too() -> None:
     with pytest.raises(ValueError, match="duplicate label"):
         ProjectConfig(name="x", targets=[{"id": "a", "label": "A"}], stance_labels=["a", "a"])  # type: ignore[list-item]
+
+
+def test_annotator_facing_keys_have_documented_defaults() -> None:
+    config = parse_config(VALID)
+    assert config.guidelines is True and config.suggestions is True
+    assert config.blind == ["outlet", "country", "author"]
+    assert config.show_paragraph is False
+    assert config.skip_queue == "requeue_for_others"
+    assert config.label_studio_skip_queue() == "REQUEUE_FOR_OTHERS"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"guidelines": None, "suggestions": None}, (False, False)),
+        ({"guidelines": False, "suggestions": False}, (False, False)),
+        ({"guidelines": True, "suggestions": True}, (True, True)),
+        ({"guidelines": "docs/guide.md", "suggestions": "cues.yaml"}, ("docs/guide.md", "cues.yaml")),
+    ],
+)
+def test_guidelines_and_suggestions_are_a_path_or_a_switch(changes: dict[str, Any], expected: tuple) -> None:
+    config = parse_config(config_with(**changes))
+    assert (config.guidelines, config.suggestions) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "label_studio"),
+    [
+        ("requeue_for_others", "REQUEUE_FOR_OTHERS"),
+        ("requeue_for_me", "REQUEUE_FOR_ME"),
+        ("ignore", "IGNORE_SKIPPED"),
+    ],
+)
+def test_skip_queue_maps_to_label_studio(value: str, label_studio: str) -> None:
+    assert parse_config(config_with(skip_queue=value)).label_studio_skip_queue() == label_studio
+
+
+def test_blind_may_be_empty_or_every_field() -> None:
+    assert parse_config(config_with(blind=[])).blind == []
+    assert parse_config(config_with(blind=None)).blind == []
+    every = ["outlet", "country", "author", "published", "url"]
+    assert parse_config(config_with(blind=every)).blind == every
+
+
+def test_packaged_sample_config_is_the_same_file() -> None:
+    packaged = Path(__file__).resolve().parents[1] / "annotate" / "data" / "stance.yaml"
+    assert packaged.read_bytes() == SAMPLE.read_bytes()

@@ -23,6 +23,7 @@ from annotate.dictionary import write_dictionary
 from annotate.exports import read_table, write_csv, write_parquet
 from annotate.ingest import Article
 from annotate.pull import tidy_annotations, tidy_sentences
+from annotate.push import suggestion_rules
 from annotate.segment import split_article
 from annotate.workbook import EXCEL_MAX_TEXT, write_workbook
 
@@ -176,7 +177,7 @@ def _rows(path: Path, sheet: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 def test_workbook_holds_the_same_numbers_as_the_csvs(tmp_path: Path) -> None:
     annotations, sentences = lab_tables()
-    tables, _ = compute_tables(config(), annotations, sentences)
+    tables, _ = compute_tables(config(), annotations, sentences, rules=suggestion_rules(config()))
     for key, name in TABLE_FILES.items():
         write_csv(tables[key], tmp_path / name)
     path = write_workbook(tables, sentences, tmp_path / "summary.xlsx", MANIFEST)
