@@ -523,30 +523,38 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def read_yaml(path: str | Path, what: str = "config file") -> object:
+    """Plain data from the YAML file at ``path`` (duplicate keys refused).
+
+    Raises ConfigError naming the file, for a missing or unreadable file or a YAML syntax
+    error (with its line and column); ``what`` names the kind of file in the messages.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: {what} not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what_went_wrong = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ConfigError(f"{source}: YAML syntax error{where}: {what_went_wrong}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+
+
 def load_config(path: str | Path) -> ProjectConfig:
     """Read and validate the YAML project config at ``path``.
 
     Raises ConfigError for a missing or unreadable file, a YAML syntax error (with
     its line and column), a top level that is not a mapping, or invalid values.
     """
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{source}: is a directory, not a config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ConfigError(f"{source}: YAML syntax error{where}: {what}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
-    return parse_config(data, source)
+    return parse_config(read_yaml(path), str(path))

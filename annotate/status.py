@@ -47,7 +47,7 @@ import pandas as pd
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.exports import read_json, write_text
-from annotate.studio import PAGE_SIZE, Studio, format_filter_time, parse_time
+from annotate.studio import Studio, format_filter_time, parse_time
 
 __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "status"]
 
@@ -124,29 +124,8 @@ def _pages(
     studio: Studio, project_id: int, *, fields: str, include: str, query: dict[str, Any] | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of tasks with only the ``include`` fields (Label Studio's sparse fieldsets)."""
-    page, seen = 1, 0
-    while True:
-        params: dict[str, Any] = {
-            "project": project_id,
-            "fields": fields,
-            "include": include,
-            "page": page,
-            "page_size": PAGE_SIZE,
-        }
-        if query is not None:
-            params["query"] = json.dumps(query)
-        resp = studio.request("GET", "api/tasks/", params=params, ok=(200, 404), timeout=300)
-        if resp.status_code == 404:  # past the last page
-            return
-        data = resp.json()
-        tasks = data.get("tasks", [])
-        if not tasks:
-            return
+    for tasks, _ in studio.iter_task_pages(project_id, fields=fields, query=query, include=include):
         yield tasks
-        seen += len(tasks)
-        if seen >= int(data.get("total", 0)):
-            return
-        page += 1
 
 
 def _filter(item: dict[str, Any]) -> dict[str, Any]:

@@ -242,8 +242,10 @@ class Studio:
         fields: str = "all",
         query: dict[str, Any] | None = None,
         page_size: int = PAGE_SIZE,
+        include: str | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Pages of tasks (raw JSON) as ``(tasks, total)``; ``query`` is a Data Manager query."""
+        """Pages of tasks (raw JSON) as ``(tasks, total)``; ``query`` is a Data Manager query,
+        ``include`` a comma-separated list of the only task fields to send (sparse fieldsets)."""
         page = 1
         seen = 0
         while True:
@@ -253,6 +255,8 @@ class Studio:
                 "page": page,
                 "page_size": page_size,
             }
+            if include is not None:
+                params["include"] = include
             if query is not None:
                 params["query"] = json.dumps(query)
             resp = self.request("GET", "api/tasks/", params=params, ok=(200, 404), timeout=300)

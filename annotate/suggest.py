@@ -42,8 +42,8 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from annotate.config import read_yaml
 from annotate.errors import ConfigError, ExportError, InputError
 
 __all__ = [
@@ -221,22 +221,6 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parent / "data" / "cues.yaml"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool | None):
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
-                    )
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def _format_loc(loc: Loc) -> str:
     text = ""
     for part in loc:
@@ -245,26 +229,7 @@ def _format_loc(loc: Loc) -> str:
 
 
 def _read(path: Path) -> object:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: rules file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{source}: is a directory, not a rules file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ConfigError(f"{source}: YAML syntax error{where}: {what}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+    return read_yaml(path, "rules file")
 
 
 def _unknown_key(key: object, allowed: Sequence[str]) -> str:
