@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck browser stop clean
+.PHONY: install demo test lint typecheck browser bench stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
@@ -25,10 +25,14 @@ demo: $(STAMP)
 test: lint typecheck browser
 	$(BIN)/pytest
 
-## Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+## Debian's Chromium for the browser tests (Playwright drives it; no browser download) and
+## PostgreSQL's server binaries for the PostgreSQL test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_NEEDS := $(shell command -v chromium >/dev/null 2>&1 || echo chromium) \
+	$(shell ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || echo postgresql)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_NEEDS); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check annotate tests
@@ -36,6 +40,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy annotate
+
+## benchmark against Label Studio's own import/export on the same server (not part of `make test`)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 ## stop the embedded server started by `make demo`
 stop: $(STAMP)

@@ -103,6 +103,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = server.DEFAULT_PORT,
     data_dir: DataDirOpt = None,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the embedded server instead.")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="sqlite or postgresql (the POSTGRE_* server, else a private local cluster) "
+            "[default: what the data folder used last, else sqlite, or $ANNOTATE_DATABASE]."
+        ),
+    ] = None,
 ) -> None:
     """Start (or stop) the embedded Label Studio on 127.0.0.1."""
     if stop:
@@ -110,7 +117,7 @@ def serve(
         out.print("Label Studio stopped." if stopped else "No embedded Label Studio was running.")
         return
     with err.status("Starting Label Studio (the first start takes about a minute)…"):
-        info = server.start_server(data_dir, port=port)
+        info = server.start_server(data_dir, port=port, database=database)
     out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url}")
     out.print(
         f"Admin login (e-mail, password, API key) is stored in {info.login_file} (readable by you only)."

@@ -1,12 +1,16 @@
-"""The embedded Label Studio: a local server on 127.0.0.1 with SQLite, started for you.
+"""The embedded Label Studio: a local server on 127.0.0.1 with SQLite (or PostgreSQL), started for you.
 
 Everything lives in one data directory (default: the user's data directory,
 ``.../annotate/label-studio``):
 
 - ``login.json`` (mode 0600): URL, admin e-mail, random password and API token;
-- ``server.json``: pid and port of the running server;
+- ``server.json``: pid, port and database of the running server;
 - ``server.log``: the server's output;
 - Label Studio's own database, media and Django secret key.
+
+``database="postgresql"`` (``annotate serve --database postgresql``, or ``ANNOTATE_DATABASE=postgresql``)
+runs Label Studio on PostgreSQL instead of SQLite: the server named by the ``POSTGRE_*`` variables,
+or else a private local cluster started with it and stopped with it (see ``annotate.postgres``).
 
 Open sign-up is disabled: annotators join through the organisation's invite
 link or are created by the admin.
@@ -26,10 +30,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import requests
 
+from annotate import postgres
 from annotate.errors import ServerError
 
 ADMIN_EMAIL = "admin@annotate.localhost"
@@ -39,6 +45,10 @@ LOGIN_FILE = "login.json"
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
 DATA_DIR_ENV = "ANNOTATE_DATA_DIR"
+DATABASE_ENV = "ANNOTATE_DATABASE"
+DATABASES = ("sqlite", "postgresql")
+#: Remembers the database a data directory runs on, so a plain ``annotate serve`` keeps using it.
+SETTINGS_FILE = "settings.json"
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class ServerInfo:
     login_file: Path
     log_file: Path
     started: bool  # False when it was already running
+    database: str = "sqlite"  # "sqlite" or "postgresql"
 
 
 def default_data_dir() -> Path:
@@ -105,11 +116,16 @@ def read_login(data_dir: Path | None = None) -> Login | None:
         ) from None
 
 
-def _read_state(data_dir: Path) -> dict[str, int] | None:
+def _read_state(data_dir: Path) -> dict[str, Any] | None:
     path = data_dir / STATE_FILE
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {"pid": int(raw["pid"]), "port": int(raw["port"])}
+        return {
+            "pid": int(raw["pid"]),
+            "port": int(raw["port"]),
+            "database": str(raw.get("database") or "sqlite"),
+            "postgres": str(raw.get("postgres") or ""),
+        }
     except (OSError, ValueError, KeyError):
         return None
 
@@ -177,13 +193,38 @@ def running(data_dir: Path | None = None) -> ServerInfo | None:
     url = f"http://{HOST}:{state['port']}"
     if not healthy(url):
         return None
-    return ServerInfo(url, state["pid"], data_dir, data_dir / LOGIN_FILE, data_dir / LOG_FILE, False)
+    return ServerInfo(
+        url, state["pid"], data_dir, data_dir / LOGIN_FILE, data_dir / LOG_FILE, False, state["database"]
+    )
+
+
+def resolve_database(database: str | None = None, data_dir: Path | None = None) -> str:
+    """``database``, else ``$ANNOTATE_DATABASE``, else the one ``data_dir`` last ran on, else ``sqlite``.
+
+    Raises ServerError for an unknown name.
+    """
+    name = (database or os.environ.get(DATABASE_ENV, "")).strip().lower()
+    if not name and data_dir is not None:
+        name = _last_database(data_dir)
+    aliases = {"postgres": "postgresql", "pg": "postgresql", "sqlite3": "sqlite"}
+    name = aliases.get(name, name) or "sqlite"
+    if name not in DATABASES:
+        raise ServerError(f"unknown database {name!r}: choose one of {', '.join(DATABASES)}")
+    return name
+
+
+def _last_database(data_dir: Path) -> str:
+    try:
+        return str(json.loads((data_dir / SETTINGS_FILE).read_text(encoding="utf-8"))["database"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 def start_server(
     data_dir: Path | None = None,
     port: int = DEFAULT_PORT,
     timeout: float = 240.0,
+    database: str | None = None,
 ) -> ServerInfo:
     """Start the embedded Label Studio in the background (or find it running).
 
@@ -191,10 +232,22 @@ def start_server(
     stored in ``login.json`` (0600). Waits until the server is healthy and the
     token is accepted, at most ``timeout`` seconds. Raises ServerError with the
     end of the server log when it does not come up.
+
+    ``database`` is ``"sqlite"`` (the default, or ``$ANNOTATE_DATABASE``) or ``"postgresql"``:
+    the server named by the ``POSTGRE_*`` variables when ``POSTGRE_HOST`` is set, else a local
+    cluster in the data directory, created on first use and started before Label Studio.
+    Without either, the data directory keeps the database it last ran on.
     """
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
+    explicit = bool(database or os.environ.get(DATABASE_ENV, "").strip())
+    database = resolve_database(database, data_dir)
     already = running(data_dir)
     if already is not None:
+        if explicit and already.database != database:
+            raise ServerError(
+                f"the embedded Label Studio in {data_dir} is running on {already.database}; "
+                f"stop it first ('annotate serve --stop') to switch to {database}"
+            )
         return already
     if not _port_free(port):
         raise ServerError(
@@ -235,6 +288,19 @@ def start_server(
     # the Django secret key is the one Label Studio generates and keeps in <data_dir>/.env (0600)
     for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SECRET_KEY", "DJANGO_SECRET_KEY"):
         env.pop(key, None)
+    pg_started = False
+    postgres_kind = ""
+    if database == "postgresql":
+        db = postgres.from_environment(env)
+        if db is None:
+            db, pg_started = postgres.start_local(data_dir, timeout=min(timeout, 120.0))
+            postgres_kind = "local"
+        else:
+            postgres.check_connection(db)
+            postgres_kind = "external"
+        env.update(db.label_studio_env())
+    else:
+        env["DJANGO_DB"] = "sqlite"
     cmd = _label_studio_command() + [
         "start",
         "--no-browser",
@@ -259,20 +325,36 @@ def start_server(
             cwd=data_dir,
             start_new_session=True,
         )
-    _write_private(data_dir / STATE_FILE, {"pid": proc.pid, "port": port})
+    _write_private(
+        data_dir / STATE_FILE,
+        {"pid": proc.pid, "port": port, "database": database, "postgres": postgres_kind},
+    )
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ServerError(
-                f"Label Studio exited with code {proc.returncode} while starting; "
-                f"see {log_path}: {_log_tail(log_path)}"
-            )
-        if healthy(url) and _token_ok(url, login.token):
-            return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True)
-        time.sleep(1.0)
-    _terminate(proc.pid)
-    raise ServerError(f"Label Studio did not become healthy at {url} within {timeout:.0f} s; see {log_path}")
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServerError(
+                    f"Label Studio exited with code {proc.returncode} while starting; "
+                    f"see {log_path}: {_log_tail(log_path)}"
+                )
+            if healthy(url) and _token_ok(url, login.token):
+                _write_private(data_dir / SETTINGS_FILE, {"database": database})
+                return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True, database)
+            time.sleep(1.0)
+        _terminate(proc.pid)
+        raise ServerError(
+            f"Label Studio did not become healthy at {url} within {timeout:.0f} s; see {log_path}"
+        )
+    except BaseException:
+        # a failed start leaves nothing running: not Label Studio, not the cluster started for it
+        if proc.poll() is None:
+            _terminate(proc.pid)
+        (data_dir / STATE_FILE).unlink(missing_ok=True)
+        if pg_started:
+            with contextlib.suppress(ServerError):
+                postgres.stop_local(data_dir)
+        raise
 
 
 def _token_ok(url: str, token: str) -> bool:
@@ -308,12 +390,15 @@ def _terminate(pid: int, timeout: float = 20.0) -> None:
 
 
 def stop_server(data_dir: Path | None = None) -> bool:
-    """Stop the embedded server of ``data_dir``; False when none was running."""
+    """Stop the embedded server of ``data_dir`` (and the local PostgreSQL cluster started with it);
+    False when no Label Studio was running."""
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     state = _read_state(data_dir)
-    if state is None or not _alive(state["pid"]):
-        (data_dir / STATE_FILE).unlink(missing_ok=True)
-        return False
-    _terminate(state["pid"])
+    was_running = state is not None and _alive(state["pid"])
+    if state is not None and was_running:
+        _terminate(state["pid"])
     (data_dir / STATE_FILE).unlink(missing_ok=True)
-    return True
+    if state is None or state["postgres"] == "local":
+        # also a cluster left running by a Label Studio that died
+        postgres.stop_local(data_dir)
+    return was_running

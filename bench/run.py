@@ -1,0 +1,758 @@
+"""The benchmark: annotate's own cost next to Label Studio's, measured in one run on one server.
+
+    .venv/bin/python -m bench.run                  # 20,000 sentences (make bench), ~10-15 min
+    .venv/bin/python -m bench.run --quick          # 2,000 sentences, smoke run, ~3 min
+    .venv/bin/python -m bench.run --database postgresql
+
+It starts its own embedded Label Studio (``annotate.server``) in a temporary data directory on a
+free port, generates deterministic English news text (``bench.textgen``), and measures each row
+against a baseline taken on the same server in the same run:
+
+1. push (read + split + import) of N sentences vs one raw ``POST /api/projects/<id>/import`` of
+   the very tasks push sends (already encoded: only Label Studio's work is timed);
+2. re-push of the same articles (nothing new), seconds;
+3. full pull of N tasks with 3 annotations each (real users, bulk-imported with ``completed_by``)
+   vs downloading Label Studio's own JSON export of the project;
+4. incremental pull after 1% of the tasks changed (an annotation edited) vs the full pull;
+5. ``compute_tables`` (α with bootstrap CI, Dawid–Skene, every table) on 1,000,000 annotation
+   rows, in a fresh process: seconds and peak RSS (``getrusage`` in that process);
+6. sentence splitting of 10 MB of news text (``annotate.parallel_split``: paragraph pre-split, all
+   cores) vs ``pysbd.Segmenter(language="en", clean=False).segment(article)`` per article, and
+   the check that the output is identical to ``annotate.segment`` (golden table and the 10 MB).
+
+The table is printed and written into BENCHMARKS.md between markers (the text around them is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench.run`
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import pandas as pd  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from annotate import __version__, postgres, server  # noqa: E402
+from annotate.config import ProjectConfig, load_config  # noqa: E402
+from annotate.pull import WATERMARK_MARGIN, pull, tidy_annotations, tidy_sentences  # noqa: E402
+from annotate.push import prepare, push  # noqa: E402
+from annotate.studio import Connection, Studio  # noqa: E402
+from bench import simulate, textgen  # noqa: E402
+
+CONFIG = ROOT / "configs" / "stance.yaml"
+GOLDEN = ROOT / "tests" / "golden" / "segment_cases.jsonl"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+ANNOTATORS = 3
+PASSWORD = "Bench-Password-123"
+console = Console(stderr=True, width=120)
+
+
+@dataclass
+class Row:
+    """One line of the table. ``ratio`` is ours relative to the baseline as the target states it."""
+
+    name: str
+    ours: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    notes: list[str] = field(default_factory=list)
+
+
+#: rows measured by ``--prototypes`` (bench.prototypes): what the proposed changes would give
+PROTOTYPE_ROWS: list[Row] = []
+
+
+@dataclass
+class Sizes:
+    sentences: int
+    summarize_rows: int
+    split_bytes: int
+    change_share: float = 0.01
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def _rate(count: float, seconds: float, unit: str) -> str:
+    return f"{count / seconds:,.0f} {unit}/s"
+
+
+@contextlib.contextmanager
+def step(title: str) -> Iterator[None]:
+    began = time.perf_counter()
+    console.print(f"[bold cyan]▶ {title}[/] (load {os.getloadavg()[0]:.2f})")
+    yield
+    console.print(f"  done in {time.perf_counter() - began:.1f} s")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - began, value
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 0
+    return {
+        "cpu": cpu,
+        "cores": str(cores),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def versions(studio: Studio | None, database: str) -> dict[str, str]:
+    v = _version
+    out = {
+        "Python": platform.python_version(),
+        "Label Studio": studio.version() if studio is not None else _version("label-studio"),
+        "annotate": __version__,
+        "label-studio-sdk": v("label-studio-sdk"),
+        "pandas": v("pandas"),
+        "pyarrow": v("pyarrow"),
+        "numpy": v("numpy"),
+        "pysbd": v("pysbd"),
+        "database": database,
+    }
+    if database == "postgresql":
+        with contextlib.suppress(Exception):
+            pg = subprocess.run(
+                [str(postgres.bin_dir() / "postgres"), "--version"], capture_output=True, text=True
+            )
+            out["database"] = pg.stdout.strip()
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def bench_config(name: str) -> ProjectConfig:
+    return load_config(CONFIG).model_copy(update={"name": name})
+
+
+def create_project_like_push(studio: Studio, config: ProjectConfig, workdir: Path) -> int:
+    """A project with exactly push's settings, made by pushing a one-sentence article."""
+    seed = workdir / f"{config.name}-seed.txt"
+    seed.write_text("Benchmark project\n\nThis project was set up by the benchmark.\n", encoding="utf-8")
+    return push([seed], config, studio).project_id
+
+
+def raw_import(url: str, token: str, project_id: int, body: bytes) -> dict[str, Any]:
+    """One ``POST /api/projects/<id>/import`` of already-encoded tasks (what a raw client does)."""
+    resp = httpx.post(
+        f"{url}/api/projects/{project_id}/import",
+        content=body,
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        timeout=3600,
+    )
+    resp.raise_for_status()
+    return dict(resp.json())
+
+
+def raw_export(url: str, token: str, project_id: int) -> bytes:
+    """Label Studio's own JSON export of the whole project, downloaded to memory."""
+    resp = httpx.get(
+        f"{url}/api/projects/{project_id}/export",
+        params={"exportType": "JSON", "download_all_tasks": "true"},
+        headers={"Authorization": f"Token {token}"},
+        timeout=3600,
+    )
+    resp.raise_for_status()
+    return resp.content
+
+
+def annotators(studio: Studio) -> list[int]:
+    """Three real users created through the invite link; their Label Studio ids."""
+    emails = [f"bench-annotator{i}@example.org" for i in range(1, ANNOTATORS + 1)]
+    for email in emails:
+        studio.create_annotator(email, PASSWORD)
+    users = studio.users()
+    ids = [uid for uid, email in users.items() if email in emails]
+    assert len(ids) == ANNOTATORS, users
+    return sorted(ids)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def bench_push(
+    studio: Studio, workdir: Path, articles_file: Path, login: server.Login, prototypes: bool = False
+) -> tuple[list[Row], Any]:
+    """Raw import and push in A-B-B-A order (each into a fresh project; the means are compared),
+    so a drift of the shared machine's load or of the server's state weighs on both alike."""
+    with step("prepare the tasks push would send (read + split + suggestions), for the raw baseline"):
+        prepare_s, prepared = timed(lambda: prepare([articles_file], bench_config("bench-push-1")))
+        body = json.dumps(prepared.tasks, ensure_ascii=False).encode("utf-8")
+    n = len(prepared.tasks)
+    suggested = sum(1 for t in prepared.tasks if t.get("predictions"))
+
+    def raw_once(k: int) -> float:
+        pid = create_project_like_push(studio, bench_config(f"bench-raw-{k}"), workdir)
+        with step(f"baseline {k}/2: Label Studio's raw bulk import of the same {n:,} tasks (one request)"):
+            seconds, raw = timed(lambda: raw_import(login.url, login.token, pid, body))
+        assert raw["task_count"] == n, raw
+        return seconds
+
+    def push_once(k: int) -> tuple[float, Any]:
+        config = bench_config(f"bench-push-{k}")
+        with step(f"ours {k}/2: annotate.push.push of {n:,} sentences (ingest + split + import)"):
+            seconds, result = timed(lambda: push([articles_file], config, studio))
+        assert result.imported == n, result
+        return seconds, result
+
+    raws = [raw_once(1)]
+    pushes = [push_once(1)[0]]
+    pipes: list[float] = []
+    if prototypes:
+        from bench import prototypes as proto
+
+        for k in (1, 2):
+            pipe_config = bench_config(f"bench-pipelined-{k}")
+            create_project_like_push(studio, pipe_config, workdir)
+            with step(f"prototype {k}/2: pipelined push (split in a worker while Label Studio imports)"):
+                pipe_s, imported, sent = proto.pipelined_push(articles_file, pipe_config, studio)
+            pipes.append(pipe_s)
+        same = proto.same_tasks(sent, articles_file, pipe_config)
+    second, result = push_once(2)
+    pushes.append(second)
+    raws.append(raw_once(2))
+    raw_s, push_s = sum(raws) / 2, sum(pushes) / 2
+    ratio = raw_s / push_s  # throughput ours / throughput raw
+    push_row = Row(
+        f"push {n:,} sentences (ingest + split + import) — throughput vs raw import",
+        f"{_fmt_s(push_s)} ({_rate(n, push_s, 'sent')})",
+        f"{_fmt_s(raw_s)} ({_rate(n, raw_s, 'tasks')})",
+        ratio,
+        "≥ 0.9×",
+        ratio >= 0.9,
+        [
+            f"mean of two runs each, in the order raw, push, push, raw: raw {raws[0]:.2f} / "
+            f"{raws[1]:.2f} s, push {pushes[0]:.2f} / {pushes[1]:.2f} s.",
+            f"read + split + suggestions alone (prepare, timed separately): {prepare_s:.2f} s; "
+            f"the rest of push (project lookup, {n // 1000 + 1} import requests of ≤1,000 tasks): "
+            f"≈ {max(0.0, push_s - prepare_s):.2f} s.",
+            f"payload {len(body) / 1e6:.1f} MB; {suggested:,} tasks carry a cue suggestion "
+            "(prediction), in both.",
+        ],
+    )
+
+    config = bench_config("bench-push-2")
+    with step("ours: re-push of the same articles (nothing new)"):
+        repush_s, again = timed(lambda: push([articles_file], config, studio))
+        assert again.imported == 0, again
+    with step("breakdown: listing the project's tasks (what re-push reads from Label Studio)"):
+        list_s, records = timed(lambda: studio.task_records(result.project_id))
+    repush_row = Row(
+        f"re-push of the same {n:,} sentences (nothing new)",
+        _fmt_s(repush_s),
+        "—",
+        None,
+        "≤ 3 s",
+        repush_s <= 3.0,
+        [
+            f"of which read + split + suggestions ≈ {prepare_s:.2f} s (as above) and listing the "
+            f"{len(records):,} existing tasks through /api/tasks (timed separately) {list_s:.2f} s.",
+        ],
+    )
+    if prototypes:
+        pipe_s = sum(pipes) / len(pipes)
+        PROTOTYPE_ROWS.append(
+            Row(
+                f"pipelined push of {n:,} sentences — throughput vs raw import",
+                f"{_fmt_s(pipe_s)} ({_rate(n, pipe_s, 'sent')})",
+                _fmt_s(raw_s),
+                raw_s / pipe_s,
+                "≥ 0.9×",
+                raw_s / pipe_s >= 0.9 and same,
+                [
+                    f"two runs between the pushes: {pipes[0]:.2f} / {pipes[1]:.2f} s; "
+                    f"tasks sent identical to prepare(): {same}"
+                ],
+            )
+        )
+        with step("prototype: re-push with a local manifest (read + hash + 3 API calls)"):
+            check_s, parts = proto.repush_check(articles_file, config, studio)
+        PROTOTYPE_ROWS.append(
+            Row(
+                f"re-push of {n:,} unchanged sentences with a local push manifest",
+                _fmt_s(check_s),
+                "—",
+                None,
+                "≤ 3 s",
+                check_s <= 3.0,
+                [", ".join(f"{k} {v:.2f} s" for k, v in parts.items())],
+            )
+        )
+    return [push_row, repush_row], prepared
+
+
+def bench_pull(
+    studio: Studio,
+    workdir: Path,
+    prepared: Any,
+    login: server.Login,
+    change_share: float,
+    prototypes: bool = False,
+) -> list[Row]:
+    """Label Studio's export and the full pull in A-B-B-A order (means compared), the prototypes
+    in the middle, then the incremental pull after 1% of the tasks changed."""
+    config = bench_config("bench-pull")
+    out = workdir / "exports"
+    with step("setup: 3 annotator users and a project with 3 annotations per task (bulk import)"):
+        ids = annotators(studio)
+        pid = create_project_like_push(studio, config, workdir)
+        tasks = simulate.with_annotations(prepared.tasks, config, ids)
+        for task in tasks:  # Label Studio marks imported annotations as ground truth unless told
+            for ann in task["annotations"]:
+                ann["ground_truth"] = False
+        for i in range(0, len(tasks), 2000):
+            studio.import_tasks(pid, tasks[i : i + 2000])
+    n = len(tasks)
+    del tasks
+
+    def export_once(k: int) -> tuple[float, bytes]:
+        with step(f"baseline {k}/2: Label Studio's JSON export of {n:,} tasks × {ANNOTATORS} annotations"):
+            return timed(lambda: raw_export(login.url, login.token, pid))
+
+    def pull_once(k: int) -> tuple[float, Any]:
+        with step(f"ours {k}/2: annotate.pull.pull(full=True)"):
+            seconds, result = timed(lambda: pull(config, studio, out, full=True))
+        assert result.annotations == n * ANNOTATORS, result
+        return seconds, result
+
+    first_export, body = export_once(1)
+    with step("breakdown: parsing that export and building the tidy table (client side)"):
+        began = time.perf_counter()
+        exported = json.loads(body)
+        parse_s = time.perf_counter() - began
+        users = studio.users()
+        began = time.perf_counter()
+        tidy = tidy_annotations(exported, users)
+        tidy_s = time.perf_counter() - began
+        changes = max(1, round(n * change_share))
+        edits = _edits(exported, changes)
+        del exported, body
+    time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)  # the import is older than the next watermark
+    pulls = [pull_once(1)[0]]
+    if prototypes:
+        from bench import prototypes as proto
+
+        with step("prototype: full pull as pipelined chunked exports (≤990 task ids each)"):
+            chunk_s, chunked = proto.chunked_pull(studio, pid, users)
+        with step("prototype: full pull through Label Studio's export snapshot API"):
+            snap_s, snapped, snap_parts = proto.snapshot_pull(studio, pid, users)
+    second, full = pull_once(2)
+    pulls.append(second)
+    last_export, body = export_once(2)
+    del body
+    export_s, full_s = (first_export + last_export) / 2, sum(pulls) / 2
+    ratio = full_s / export_s
+    full_row = Row(
+        f"full pull of {n:,} tasks × {ANNOTATORS} annotations vs Label Studio's JSON export",
+        f"{_fmt_s(full_s)} ({full.rows:,} rows)",
+        _fmt_s(export_s),
+        ratio,
+        "≤ 1.0×",
+        ratio <= 1.0,
+        [
+            f"mean of two runs each, in the order export, pull, pull, export: export "
+            f"{first_export:.2f} / {last_export:.2f} s, pull {pulls[0]:.2f} / {pulls[1]:.2f} s.",
+            f"client side of the same data, timed separately: JSON parse {parse_s:.2f} s, "
+            f"tidy_annotations {tidy_s:.2f} s ({len(tidy):,} rows); the rest is writing "
+            "Parquet + CSV + manifest and the extra API calls.",
+        ],
+    )
+    if prototypes:
+        pulled = pd.read_parquet(full.out_dir / "annotations.parquet")
+        writers = proto.csv_writers(pulled)
+        for name, seconds, table, detail in (
+            ("pipelined chunked exports (≤990 task ids each)", chunk_s, chunked, ""),
+            (
+                "the export snapshot API",
+                snap_s,
+                snapped,
+                "; " + ", ".join(f"{k} {v:.2f} s" for k, v in snap_parts.items()),
+            ),
+        ):
+            same = table.reset_index(drop=True).equals(pulled[table.columns].reset_index(drop=True))
+            PROTOTYPE_ROWS.append(
+                Row(
+                    f"full pull through {name}, {n:,} tasks, vs Label Studio's JSON export",
+                    f"{_fmt_s(seconds)} (fetch + parse + tidy, no file writing)",
+                    _fmt_s(export_s),
+                    seconds / export_s,
+                    "≤ 1.0×",
+                    seconds / export_s <= 1.0 and same,
+                    [f"same table as pull(full=True): {same}{detail}"],
+                )
+            )
+        PROTOTYPE_ROWS[-1].notes.append(
+            f"writing annotations.csv ({len(pulled):,} rows): pandas {writers['pandas']:.2f} s, "
+            f"pyarrow {writers['pyarrow']:.2f} s"
+        )
+        del pulled, chunked, snapped
+
+    with step(f"setup: edit one annotation on each of {changes:,} tasks ({change_share:.0%})"):
+        for ann_id, result in edits:
+            studio.update_annotation(ann_id, result)
+    with step("ours: annotate.pull.pull (incremental)"):
+        inc_s, inc = timed(lambda: pull(config, studio, out))
+    assert not inc.full and inc.tasks_fetched >= changes, inc
+    inc_ratio = inc_s / full_s
+    inc_row = Row(
+        f"incremental pull after {changes:,} of {n:,} tasks changed vs the full pull",
+        f"{_fmt_s(inc_s)} ({inc.tasks_fetched:,} tasks fetched)",
+        _fmt_s(full_s),
+        inc_ratio,
+        "≤ 0.1×",
+        inc_ratio <= 0.1,
+        [],
+    )
+    return [full_row, inc_row]
+
+
+def _edits(exported: list[dict[str, Any]], count: int) -> list[tuple[int, list[dict[str, Any]]]]:
+    """(annotation id, changed result) for the first annotation of ``count`` tasks spread evenly."""
+    annotated = [task for task in sorted(exported, key=lambda t: int(t["id"])) if task.get("annotations")]
+    stride = max(1, len(annotated) // count)
+    found: list[tuple[int, list[dict[str, Any]]]] = []
+    for task in annotated[::stride][:count]:
+        ann = task["annotations"][0]
+        result = [dict(item) for item in ann["result"]]
+        labels = result[0]["value"]["choices"]
+        result[0]["value"] = {"choices": ["Favor" if labels != ["Favor"] else "Against"]}
+        found.append((int(ann["id"]), result))
+    return found
+
+
+def bench_summarize(workdir: Path, rows: int) -> list[Row]:
+    config = bench_config("bench-summarize")
+    out = workdir / "summarize"
+    with step(
+        f"setup: a pulled project with {rows:,} annotation rows (simulated, 25 annotators, 3–5 per sentence)"
+    ):
+        per_sentence = simulate.rows_per_sentence(config)
+        n_sentences = int(rows / per_sentence * 1.04) + 10
+        articles = textgen.articles_with_sentences(n_sentences, seed=99)
+        texts = [s for a in articles for p in a.paragraphs for s in p][:n_sentences]
+        tasks, users = simulate.campaign_tasks(texts, config)
+        annotations = tidy_annotations(tasks, users)
+        sentences = tidy_sentences(tasks)
+        del tasks
+        # cut at an annotation boundary at the requested row count
+        ends = annotations.groupby("annotation_id", sort=False).size().cumsum()
+        last = int(ends.index[ends.searchsorted(rows)]) if len(annotations) > rows else int(ends.index[-1])
+        annotations = annotations[annotations["annotation_id"] <= last]
+        tasks = set(annotations["task_id"])
+        sentences = sentences[sentences["task_id"].isin(tasks)]
+        folder = out / config.name
+        folder.mkdir(parents=True)
+        from annotate.exports import write_json, write_parquet
+
+        write_parquet(annotations, folder / "annotations.parquet")
+        write_parquet(sentences, folder / "sentences.parquet")
+        write_json(
+            {"project_name": config.name, "rows": {"annotations": len(annotations)}}, folder / "manifest.json"
+        )
+        config_file = workdir / "bench-summarize.yaml"
+        shutil.copy(CONFIG, config_file)
+        n_rows, n_sent = len(annotations), len(sentences)
+        del annotations, sentences
+    with step("ours: compute_tables in a fresh process (time and peak RSS)"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.summarize_child", str(out), str(config_file), config.name],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"summarize child failed: {done.stderr[-2000:]}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds = float(report["compute_seconds"])
+    peak = float(report["maxrss_bytes"])
+    ok = seconds <= 20 and peak <= 4 * 1024**3
+    return [
+        Row(
+            f"summarize {n_rows:,} annotation rows ({n_sent:,} sentences): α + CI, Dawid–Skene, all tables",
+            f"{seconds:.2f} s, peak {peak / 1024**3:.2f} GiB",
+            "—",
+            None,
+            "≤ 20 s, ≤ 4 GB",
+            ok,
+            [
+                f"compute_tables only; reading the two Parquet files took {report['load_seconds']:.2f} s "
+                "more "
+                f"and starting Python + imports {report['import_seconds']:.2f} s. Peak RSS of that process "
+                "(resource.getrusage ru_maxrss), which includes the loaded tables."
+            ],
+        )
+    ]
+
+
+def bench_split(size: int) -> list[Row]:
+    import pysbd
+
+    from annotate.parallel_split import default_processes, split_texts
+    from annotate.segment import split_text
+
+    articles = textgen.articles_with_bytes(size, seed=7)
+    texts = [a.text for a in articles]
+    nbytes = sum(len(t.encode("utf-8")) for t in texts)
+    mb = nbytes / 1e6
+    processes = default_processes()
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    with step(f"baseline: pysbd on whole articles ({len(texts):,} articles, {mb:.1f} MB)"):
+        base_s, base = timed(lambda: [segmenter.segment(t) for t in texts])
+    with step(f"ours: annotate.parallel_split.split_texts ({processes} processes, paragraph pre-split)"):
+        ours_s, ours = timed(lambda: split_texts(texts, processes=processes))
+    with step("check: identical to annotate.segment.split_text, one process (and its time)"):
+        seq_s, seq = timed(lambda: [split_text(t) for t in texts])
+        identical = ours == seq
+        cases = [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlines()]
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            golden = split_texts([c["text"] for c in cases], [c["language"] for c in cases], executor=pool)
+        golden_ok = all(
+            [c["text"][s:e] for _, s, e in spans] == c["sentences"]
+            for c, spans in zip(cases, golden, strict=True)
+        )
+    ratio = base_s / ours_s
+    return [
+        Row(
+            f"sentence splitting of {mb:.1f} MB of news text vs pysbd on whole articles",
+            f"{_fmt_s(ours_s)} ({mb / ours_s:.2f} MB/s, {processes} processes)",
+            f"{_fmt_s(base_s)} ({mb / base_s:.2f} MB/s)",
+            ratio,
+            "≥ 2× and identical",
+            ratio >= 2.0 and identical and golden_ok,
+            [
+                f"identical to annotate.segment on the {mb:.1f} MB: {identical}; on the {len(cases)} golden "
+                f"cases: {golden_ok}. One process (annotate.segment.split_text): {seq_s:.2f} s "
+                f"({mb / seq_s:.2f} MB/s, {base_s / seq_s:.2f}× pysbd). Sentences: ours "
+                f"{sum(len(s) for s in ours):,}, pysbd {sum(len(s) for s in base):,} (annotate fixes pysbd's "
+                "splits after abbreviations such as 'Inc. Chief', 'approx. $')."
+            ],
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render(rows: list[Row], title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    for col in ("measurement", "ours", "baseline", "ratio", "target", "met?"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.ours,
+            row.baseline,
+            "—" if row.ratio is None else f"{row.ratio:.2f}×",
+            row.target,
+            {True: "[green]yes[/]", False: "[red]no[/]", None: "—"}[row.met],
+        )
+    return table
+
+
+def markdown(rows: list[Row], info: dict[str, Any]) -> str:
+    m, v = info["machine"], info["versions"]
+    lines = [
+        f"### {info['label']} — {info['date']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; "
+        f"load average {info['load_before']:.2f} before, {info['load_after']:.2f} after "
+        "(other work on the machine shares its cores).",
+        "",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "",
+        f"Sizes: {info['sizes']}. Whole run: {info['elapsed'] / 60:.1f} min (`{info['command']}`).",
+        "",
+        "| measurement | ours | baseline | ratio | target | met? |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
+        met = {True: "yes", False: "**no**", None: "—"}[row.met]
+        lines.append(f"| {row.name} | {row.ours} | {row.baseline} | {ratio} | {row.target} | {met} |")
+    if PROTOTYPE_ROWS:
+        lines += [
+            "",
+            "Prototypes of the proposed changes (`--prototypes`, `bench/prototypes.py`; "
+            "not in the tool yet):",
+            "",
+            "| prototype | result | baseline | ratio | target | met? |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in PROTOTYPE_ROWS:
+            ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
+            met = {True: "yes", False: "**no**", None: "—"}[row.met]
+            lines.append(f"| {row.name} | {row.ours} | {row.baseline} | {ratio} | {row.target} | {met} |")
+    lines += ["", "Measured details:", ""]
+    for row in [*rows, *PROTOTYPE_ROWS]:
+        for note in row.notes:
+            label = row.name.split(" —")[0].split(" vs ")[0].rstrip(", ")
+            lines.append(f"- *{label}*: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def write_benchmarks(section: str, key: str, path: Path = BENCHMARKS) -> None:
+    """Replace the ``key`` block between its markers in BENCHMARKS.md (append it if missing)."""
+    begin, end = f"<!-- bench:{key}:begin -->", f"<!-- bench:{key}:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = f"{begin}\n{section}{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sentences", type=int, default=20_000, help="sentences pushed and pulled")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="annotation rows for summarize")
+    parser.add_argument("--split-mb", type=float, default=10.0, help="megabytes of text for splitting")
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 sentences, 100,000 rows, 1 MB: a smoke run"
+    )
+    parser.add_argument("--database", choices=server.DATABASES, default="sqlite")
+    parser.add_argument("--only", default="push,pull,summarize,split", help="comma-separated rows to run")
+    parser.add_argument("--out", type=Path, default=BENCHMARKS, help="Markdown file to update ('-': none)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (and its server data)")
+    parser.add_argument(
+        "--prototypes", action="store_true", help="also measure the proposed fixes (bench.prototypes)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        sizes = Sizes(2_000, 100_000, 1_000_000)
+    else:
+        sizes = Sizes(args.sentences, args.rows, int(args.split_mb * 1_000_000))
+    only = {part.strip() for part in args.only.split(",")}
+    began = time.perf_counter()
+    load_before = os.getloadavg()[0]
+
+    workdir = Path(tempfile.mkdtemp(prefix="annotate-bench-"))
+    data_dir = workdir / "label-studio"
+    rows: list[Row] = []
+    os.chdir(ROOT)  # the config's relative paths (guidelines, cue rules) resolve as in the repository
+    try:
+        vers = versions(None, "(not used)")
+        if only & {"push", "pull"}:
+            with step(f"start an embedded Label Studio on {args.database} in {data_dir}"):
+                info = server.start_server(
+                    data_dir, port=server.free_port(), timeout=900, database=args.database
+                )
+            login = server.read_login(data_dir)
+            assert login is not None
+            with Studio(Connection(login.url, login.token, str(login.path)), timeout=3600) as studio:
+                vers = versions(studio, info.database)
+                articles = textgen.articles_with_sentences(sizes.sentences)
+                articles_file = textgen.write_jsonl(articles, workdir / "articles.jsonl")
+                push_rows, prepared = bench_push(studio, workdir, articles_file, login, args.prototypes)
+                if "push" in only:
+                    rows += push_rows
+                if "pull" in only:
+                    rows += bench_pull(studio, workdir, prepared, login, sizes.change_share, args.prototypes)
+                del prepared
+        if "summarize" in only:
+            rows += bench_summarize(workdir, sizes.summarize_rows)
+        if "split" in only:
+            rows += bench_split(sizes.split_bytes)
+    finally:
+        server.stop_server(data_dir)
+        if args.database == "postgresql":
+            postgres.remove_local(data_dir)
+        if args.keep:
+            console.print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    label = "Quick run" if args.quick else "Full run"
+    console.print(render(rows, f"annotate benchmark — {label.lower()} ({args.database})"))
+    if PROTOTYPE_ROWS:
+        console.print(render(PROTOTYPE_ROWS, "prototypes of the proposed changes (bench/prototypes.py)"))
+    record = {
+        "label": f"{label} ({args.database})",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "versions": vers,
+        "sizes": ", ".join(
+            part
+            for key, part in (
+                ("push", f"{sizes.sentences:,} sentences"),
+                ("summarize", f"{sizes.summarize_rows:,} annotation rows"),
+                ("split", f"{sizes.split_bytes / 1e6:.0f} MB of text"),
+            )
+            if key in only or (key == "push" and "pull" in only)
+        ),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "elapsed": time.perf_counter() - began,
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    if str(args.out) != "-":
+        key = ("quick" if args.quick else "full") + ("" if args.database == "sqlite" else f"-{args.database}")
+        write_benchmarks(markdown(rows, record), key, args.out)
+        console.print(f"wrote {args.out}")
+    missed = [row.name for row in rows if row.met is False]
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
