@@ -34,6 +34,7 @@ import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from annotate.errors import ServerError
 
@@ -171,12 +172,16 @@ def _run(
         "HOME": str(cwd),
         **(env or {}),
     }
+    # as another user: that user's group only, none of ours
+    drop: dict[str, Any] = {}
+    if os_user is not None:
+        drop = {"user": os_user, "group": pwd.getpwnam(os_user).pw_gid, "extra_groups": []}
     try:
         done = subprocess.run(
             args,
             cwd=cwd,
             env=run_env,
-            user=os_user,
+            **drop,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -117,8 +117,13 @@ def test_label_studio_runs_on_the_private_cluster(pg_server: server.ServerInfo) 
     assert "listen_addresses = '127.0.0.1'" in conf
     hba = (db.cluster / "data" / "pg_hba.conf").read_text(encoding="utf-8")
     assert "trust" not in [line.split()[-1] for line in hba.splitlines() if line and not line.startswith("#")]
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # PostgreSQL refuses root: it runs as an unprivileged system user
         assert db.os_user and db.os_user != "root"
+        for pid in _cluster_pids(db):
+            status = Path(f"/proc/{pid}/status").read_text()
+            uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+            groups = next(line for line in status.splitlines() if line.startswith("Groups:")).split()[1:]
+            assert "0" not in uids and "0" not in groups
 
 
 def _cluster_pids(db: postgres.Database) -> list[int]:
