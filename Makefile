@@ -35,8 +35,8 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_NEEDS); fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check annotate tests
-	$(BIN)/ruff format --check annotate tests
+	$(BIN)/ruff check annotate tests bench
+	$(BIN)/ruff format --check annotate tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy annotate

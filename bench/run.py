@@ -1,7 +1,7 @@
 """The benchmark: annotate's own cost next to Label Studio's, measured in one run on one server.
 
-    .venv/bin/python -m bench.run                  # 20,000 sentences (make bench), ~10-15 min
-    .venv/bin/python -m bench.run --quick          # 2,000 sentences, smoke run, ~3 min
+    .venv/bin/python -m bench.run                  # 20,000 sentences (make bench), ~8-10 min
+    .venv/bin/python -m bench.run --quick          # 2,000 sentences, smoke run, ~2 min
     .venv/bin/python -m bench.run --database postgresql
 
 It starts its own embedded Label Studio (``annotate.server``) in a temporary data directory on a
