@@ -66,6 +66,16 @@ def write_json(data: Any, path: Path) -> Path:
     return _write(path, writer)
 
 
+def write_private_json(path: Path, data: dict[str, Any]) -> None:
+    """JSON readable by the owner only (0600), written atomically (credentials, state)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 def write_text(text: str, path: Path) -> Path:
     def writer(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")

@@ -30,13 +30,14 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from annotate.errors import ServerError
+from annotate.exports import write_private_json
+from annotate.ports import free_port, port_free
 
 STATE_FILE = "postgres.json"
 CLUSTER_DIR = "postgres"
@@ -199,15 +200,6 @@ def _run(
 # --------------------------------------------------------------------------- state
 
 
-def _write_private(path: Path, data: dict[str, object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def read_state(data_dir: Path) -> Database | None:
     """The local cluster recorded in ``<data_dir>/postgres.json``, or None."""
     path = data_dir / STATE_FILE
@@ -231,7 +223,7 @@ def read_state(data_dir: Path) -> Database | None:
 
 
 def _save_state(data_dir: Path, db: Database) -> None:
-    _write_private(
+    write_private_json(
         data_dir / STATE_FILE,
         {
             "name": db.name,
@@ -246,21 +238,6 @@ def _save_state(data_dir: Path, db: Database) -> None:
 
 
 # --------------------------------------------------------------------------- the local cluster
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def _init_cluster(data_dir: Path) -> Database:
@@ -281,7 +258,7 @@ def _init_cluster(data_dir: Path) -> Database:
         user=ROLE,
         password=secrets.token_urlsafe(24),
         host=HOST,
-        port=_free_port(),
+        port=free_port(),
         cluster=root,
         os_user=os_user,
     )
@@ -350,8 +327,8 @@ def start_local(data_dir: Path, timeout: float = 120.0) -> tuple[Database, bool]
     assert db.cluster is not None
     if cluster_running(db):
         return db, False
-    if not _port_free(db.port):
-        db = Database(db.name, db.user, db.password, db.host, _free_port(), db.cluster, db.os_user)
+    if not port_free(db.port):
+        db = Database(db.name, db.user, db.password, db.host, free_port(), db.cluster, db.os_user)
         _save_state(data_dir, db)
     _pg_ctl(
         db,

@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ import requests
 
 from annotate import postgres
 from annotate.errors import ServerError
+from annotate.exports import write_private_json
+from annotate.ports import free_port, port_free
 
 ADMIN_EMAIL = "admin@annotate.localhost"
 HOST = "127.0.0.1"
@@ -86,16 +87,6 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("annotate")) / "label-studio"
 
 
-def _write_private(path: Path, data: dict[str, object]) -> None:
-    """Write JSON readable by the owner only (0600), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def read_login(data_dir: Path | None = None) -> Login | None:
     """The stored admin login of the embedded server, or None when there is none."""
     path = (data_dir or default_data_dir()) / LOGIN_FILE
@@ -143,23 +134,6 @@ def _alive(pid: int) -> bool:
         if done == pid:
             return False
     return True
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
@@ -249,7 +223,7 @@ def start_server(
                 f"stop it first ('annotate serve --stop') to switch to {database}"
             )
         return already
-    if not _port_free(port):
+    if not port_free(port):
         raise ServerError(
             f"port {port} on {HOST} is in use; choose another with --port (e.g. --port {free_port()})"
         )
@@ -265,7 +239,7 @@ def start_server(
             token=secrets.token_hex(20),
             path=data_dir / LOGIN_FILE,
         )
-    _write_private(
+    write_private_json(
         login.path,
         {"url": url, "email": login.email, "password": login.password, "token": login.token},
     )
@@ -325,7 +299,7 @@ def start_server(
             cwd=data_dir,
             start_new_session=True,
         )
-    _write_private(
+    write_private_json(
         data_dir / STATE_FILE,
         {"pid": proc.pid, "port": port, "database": database, "postgres": postgres_kind},
     )
@@ -339,7 +313,7 @@ def start_server(
                     f"see {log_path}: {_log_tail(log_path)}"
                 )
             if healthy(url) and _token_ok(url, login.token):
-                _write_private(data_dir / SETTINGS_FILE, {"database": database})
+                write_private_json(data_dir / SETTINGS_FILE, {"database": database})
                 return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True, database)
             time.sleep(1.0)
         _terminate(proc.pid)

@@ -20,6 +20,7 @@ from faultproxy import FaultProxy
 
 from annotate import server
 from annotate.errors import ServerError
+from annotate.ports import port_free
 from annotate.pull import pull
 from annotate.push import prepare, push
 from annotate.studio import Connection, Studio
@@ -38,7 +39,7 @@ def _kill(data_dir: Path) -> None:
 def _restart(label_studio: server.ServerInfo) -> None:
     port = int(label_studio.url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 30
-    while not server._port_free(port) and time.monotonic() < deadline:
+    while not port_free(port) and time.monotonic() < deadline:
         time.sleep(0.2)
     server.start_server(label_studio.data_dir, port=port, timeout=240)
 
