@@ -8,6 +8,7 @@ connections but skips building a pydantic model per task.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import os
@@ -299,8 +300,56 @@ class Studio:
         data = resp.json()
         return [int(t) for t in data.get("task_ids", [])]
 
-    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
-        """Every task with its annotations, through the project's JSON export (one request)."""
+    def export_tasks(self, project_id: int, poll: float = 0.5, wait: float = 3600.0) -> list[dict[str, Any]]:
+        """Every task with its annotations (all of them: submitted, skipped and ground truth).
+
+        Uses Label Studio's export *snapshot* API: create a JSON snapshot (synchronous on a
+        server without Redis, polled until completed on one with background workers), download
+        it and delete it from the server's disk. Annotators and drafts come as user/draft ids.
+        A server without the snapshot API gets the one-request project export instead.
+        """
+        created = self.request(
+            "POST",
+            f"api/projects/{project_id}/exports/",
+            json_body={
+                "title": "annotate pull",
+                "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
+                "serialization_options": {
+                    "drafts": {"only_id": True},
+                    "predictions": {"only_id": True},
+                    "annotations__completed_by": {"only_id": True},
+                },
+            },
+            timeout=wait,
+            retries=0,
+            ok=(200, 201, 404, 405),
+        )
+        if created.status_code in (404, 405):
+            return self._export_in_one_request(project_id)
+        snapshot = created.json()
+        export_id = int(snapshot["id"])
+        detail = f"api/projects/{project_id}/exports/{export_id}"
+        try:
+            deadline = time.monotonic() + wait
+            while snapshot.get("status") not in ("completed", "failed"):
+                if time.monotonic() > deadline:
+                    raise ServerError(
+                        f"Label Studio at {self.url} did not finish exporting project {project_id}"
+                    )
+                time.sleep(poll)
+                snapshot = self.get_json(detail)
+            if snapshot.get("status") == "failed":
+                raise ServerError(
+                    f"Label Studio at {self.url} failed to export project {project_id} (see its log)"
+                )
+            resp = self.request("GET", f"{detail}/download", params={"exportType": "JSON"}, timeout=wait)
+            return list(json.loads(resp.content))
+        finally:
+            # the snapshot is a full copy of the project on the server's disk
+            with contextlib.suppress(ServerError):
+                self.request("DELETE", detail, retries=0, ok=(200, 204, 404))
+
+    def _export_in_one_request(self, project_id: int) -> list[dict[str, Any]]:
         resp = self.request(
             "GET",
             f"api/projects/{project_id}/export",

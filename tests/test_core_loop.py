@@ -347,3 +347,33 @@ def test_escaped_target_label_is_accepted_by_the_server(tmp_path, make_project, 
     assert "&amp;" in project["label_config"] and "&lt;C&gt;" in project["label_config"]
     headers = [h.get("value") for h in ET.fromstring(project["label_config"]).iter("Header")]
     assert 'A & B <C> "quoted"' in headers
+
+
+def test_full_pull_leaves_no_export_behind(
+    tmp_path, pushed, annotator_keys, admin_login, studio, label_studio
+):
+    """The full pull goes through an export snapshot and deletes it: the server keeps no copy."""
+    config, _, tasks = pushed
+    _annotate_all(tasks, annotator_keys(3), admin_login.url)
+    pid = int(studio.find_project(config.name)["id"])
+    export_dir = Path(label_studio.data_dir) / "export"
+    before = set(export_dir.glob("*")) if export_dir.exists() else set()
+
+    from annotate.pull import pull
+
+    result = pull(config, studio, tmp_path / "exports", full=True)
+    assert result.full and result.annotations == 18
+    assert studio.get_json(f"api/projects/{pid}/exports/") == []
+    after = set(export_dir.glob("*")) if export_dir.exists() else set()
+    assert after == before
+
+    # the same annotations as Label Studio's one-request export
+    def annotation_ids(exported: list[dict]) -> set[int]:
+        return {int(a["id"]) for task in exported for a in task["annotations"]}
+
+    snapshot, direct = studio.export_tasks(pid), studio._export_in_one_request(pid)
+    assert len(annotation_ids(snapshot)) == 18
+    assert annotation_ids(snapshot) == annotation_ids(direct)
+    assert {t["id"]: t["meta"] for t in snapshot} == {t["id"]: t["meta"] for t in direct}
+    # (while the one-request export leaves its copy on the server's disk)
+    assert set(export_dir.glob("*")) - before

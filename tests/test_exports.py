@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -33,3 +35,34 @@ def test_missing_table_says_pull_first(tmp_path):
 
 def test_project_dir_stays_inside_out_dir(tmp_path):
     assert project_dir(tmp_path, "../../etc/x").parent == tmp_path
+
+
+def _awkward_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sentence_id": pd.array(["s-1", "s-2", None], dtype="string"),
+            "label": pd.array(['Loaded, "quoted"', "中美\n合作", ""], dtype="string"),
+            "start": pd.array([0, None, 12], dtype="Int64"),
+            "lead_time": [3.25, float("nan"), 1 / 3],
+            "cancelled": [True, False, False],
+            "created_at": pd.to_datetime(
+                ["2026-11-27T09:30:00.123456Z", "2026-11-27T09:30:01Z", None], utc=True, format="ISO8601"
+            ),
+        }
+    )
+
+
+def test_csv_reads_back_like_pandas_own_csv(tmp_path):
+    df = _awkward_table()
+    ours = pd.read_csv(write_csv(df, tmp_path / "t.csv"), encoding="utf-8-sig", keep_default_na=False)
+    theirs = pd.read_csv(io.StringIO(df.to_csv(index=False)), keep_default_na=False)
+    pd.testing.assert_frame_equal(ours, theirs)
+    lines = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "sentence_id,label,start,lead_time,cancelled,created_at"
+    assert lines[1].endswith(',"True","2026-11-27 09:30:00.123456+00:00"')
+
+
+def test_csv_of_mixed_python_objects_falls_back_to_pandas(tmp_path):
+    df = pd.DataFrame({"value": [1, "two", {"three": 3}]})
+    text = write_csv(df, tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines() == ["value", "1", "two", "{'three': 3}"]
