@@ -92,9 +92,10 @@ def _csv_ready(table: pa.Table) -> pa.Table:
         kind = column.type
         if pa.types.is_timestamp(kind) and kind.tz is not None:
             # %S carries the fraction at the column's resolution
-            column = pc.strftime(pc.cast(column, pa.timestamp("us", "UTC")), format="%Y-%m-%d %H:%M:%S+00:00")
+            utc = pc.cast(column, pa.timestamp("us", "UTC"))
+            column = pc.call_function("strftime", [utc], pc.StrftimeOptions("%Y-%m-%d %H:%M:%S+00:00"))
         elif pa.types.is_boolean(kind):
-            column = pc.if_else(column, "True", "False")
+            column = pc.call_function("if_else", [column, "True", "False"])
         elif pa.types.is_dictionary(kind):
             column = pc.cast(column, kind.value_type)
         columns.append(column)
