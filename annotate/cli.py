@@ -140,6 +140,14 @@ def push(
         float | None,
         typer.Option(help="Largest article file accepted, in MB [default: 50, or $ANNOTATE_MAX_FILE_MB]."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Compare every task in the project with the articles, instead of only the articles "
+            "changed since the last push from this machine (after tasks were edited in Label Studio).",
+        ),
+    ] = False,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
     from annotate.push import prepare
@@ -150,7 +158,7 @@ def push(
     # bad input fails here, before any request
     prepared = prepare(articles, cfg, config, encoding=encoding, max_bytes=max_bytes)
     with _studio() as studio, _progress("Importing sentences") as progress:
-        result = do_push(prepared, cfg, studio, progress=progress)
+        result = do_push(prepared, cfg, studio, progress=progress, full=full)
     verb = "Created" if result.created else "Updated" if result.updated else "Found"
     out.print(f"{verb} project '{cfg.name}' ({result.project_url})")
     if result.imported:

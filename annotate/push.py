@@ -28,25 +28,33 @@ the task source viewer, but ``meta`` nowhere. ``annotate pull`` reads both.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from annotate import TASK_SCHEMA_VERSION, __version__, suggest
+from annotate import TASK_SCHEMA_VERSION, __version__, push_manifest, suggest
 from annotate.config import GUIDELINES_FILE, ProjectConfig, load_config
 from annotate.errors import InputError
 from annotate.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.ingest import Article, read_articles
 from annotate.interface import build_label_config, guidelines_html
-from annotate.segment import Sentence, split_article
-from annotate.studio import Studio
+from annotate.parallel_split import _context
+from annotate.segment import Sentence, article_language, split_article
+from annotate.studio import Studio, push_stamp
 
-BATCH_SIZE = 1000
+#: Tasks per import request (the first request of a push gets a quarter, to start the server early).
+BATCH_SIZE = 2000
+#: Characters of articles split at a time (about 500 news sentences).
+RUN_CHARS = 75_000
+#: Below this many characters a push splits in its own process; above, in a worker alongside imports.
+PIPELINE_CHARS = 300_000
 #: Task updates sent at once (refreshed, superseded and revived sentences).
 UPDATE_WORKERS = 4
 Progress = Callable[[int, int], None]
@@ -229,17 +237,89 @@ def read_guidelines(path: Path, config: ProjectConfig) -> str:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Articles read and split, ready to push: one task per sentence in document order,
-    with the config's gold sentences (if any) spread evenly among them, each task with its
-    cue suggestion (if any) under ``predictions``."""
+    """Articles read and checked, with the gold sentences, guidelines and cue rules: everything
+    a push needs, before any request. The sentences are split when needed: ``tasks`` splits
+    every article here; ``push`` splits only the articles it must, in a worker process while
+    Label Studio imports."""
 
     articles: list[Article]
-    tasks: list[dict[str, Any]]
-    gold: int = 0
+    gold_tasks: list[dict[str, Any]] = field(default_factory=list)  # shaped like the others
+    config: ProjectConfig | None = None
     instructions: str = ""  # the guidelines as HTML ("" when there are none)
     guidelines: Path | None = None
     rules: Any = None  # annotate.suggest.Rules, or None when suggestions are off
-    suggest_seconds: float = 0.0  # time spent finding cue suggestions
+
+    @property
+    def gold(self) -> int:
+        return len(self.gold_tasks)
+
+    @cached_property
+    def tasks(self) -> list[dict[str, Any]]:
+        """One task per sentence in document order, with the gold sentences (if any) spread
+        evenly among them, each with its cue suggestion (if any) under ``predictions``."""
+        assert self.config is not None
+        return interleave(article_tasks(self.articles, self.config, self.rules), self.gold_tasks)
+
+
+def article_tasks(
+    articles: Sequence[Article], config: ProjectConfig, rules: Any = None
+) -> list[dict[str, Any]]:
+    """The tasks of ``articles`` (split, shaped by ``config``, with ``rules``' cue suggestions)."""
+    tasks: list[dict[str, Any]] = []
+    for article in articles:
+        tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
+    if rules is not None:
+        for task in tasks:
+            found = suggest.prediction(str(task["data"]["text"]), rules)
+            if found is not None:
+                task["predictions"] = [found]
+    return tasks
+
+
+_WORKER: tuple[ProjectConfig, Any] | None = None
+
+
+def _worker_init(config: ProjectConfig, rules: Any) -> None:
+    global _WORKER
+    _WORKER = (config, rules)
+
+
+def _worker_tasks(articles: list[Article]) -> list[dict[str, Any]]:
+    assert _WORKER is not None
+    return article_tasks(articles, *_WORKER)
+
+
+def _runs(articles: Sequence[Article], chars: int) -> Iterator[list[Article]]:
+    """Consecutive runs of articles of about ``chars`` characters each."""
+    run: list[Article] = []
+    size = 0
+    for article in articles:
+        run.append(article)
+        size += len(article.text)
+        if size >= chars:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run
+
+
+def stream_tasks(
+    articles: Sequence[Article], config: ProjectConfig, rules: Any = None
+) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
+    """``(articles, their tasks)`` in document order, a run of about 500 sentences at a time.
+
+    Past ``PIPELINE_CHARS`` characters the splitting runs in one worker process, so it goes on
+    while the caller waits for Label Studio (one worker: the server needs the other core).
+    """
+    runs = list(_runs(articles, RUN_CHARS))
+    if sum(len(a.text) for a in articles) < PIPELINE_CHARS:
+        for run in runs:
+            yield run, article_tasks(run, config, rules)
+        return
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=_context(), initializer=_worker_init, initargs=(config, rules)
+    ) as pool:
+        yield from zip(runs, pool.map(_worker_tasks, runs), strict=True)
 
 
 def prepare(
@@ -249,7 +329,7 @@ def prepare(
     encoding: str | None = None,
     max_bytes: int | None = None,
 ) -> Prepared:
-    """Read and split every article (and the gold file, guidelines and cue rules).
+    """Read and check every article (and the gold file, guidelines and cue rules).
 
     Raises InputError (or ConfigError for bad cue rules) before anything is sent.
     ``config_path`` resolves relative ``gold``, ``guidelines`` and ``suggestions`` paths;
@@ -257,30 +337,22 @@ def prepare(
     the files that are not UTF-8; ``max_bytes`` the largest file accepted (see ingest).
     """
     articles = read_articles(paths, encoding=encoding, max_bytes=max_bytes)
-    tasks: list[dict[str, Any]] = []
     for article in articles:
-        tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
+        if article.language:  # an unsupported language fails now, not half-way through a push
+            article_language(article)
     path = gold_path(config, config_path)
     golden = gold_tasks(read_gold(path, config)) if path is not None else []
     golden = [_shape_gold(task, config.blind) for task in golden]
     guide = guidelines_path(config, config_path)
     instructions = read_guidelines(guide, config) if guide is not None else ""
     rules = suggestion_rules(config, config_path)
-    tasks = interleave(tasks, golden)
-    began = time.perf_counter()
-    if rules is not None:
-        for task in tasks:
-            found = suggest.prediction(str(task["data"]["text"]), rules)
-            if found is not None:
-                task["predictions"] = [found]
     return Prepared(
         articles,
-        tasks,
-        len(golden),
+        golden,
+        config=config,
         instructions=instructions,
         guidelines=guide,
         rules=rules,
-        suggest_seconds=time.perf_counter() - began,
     )
 
 
@@ -336,6 +408,8 @@ def push(
     studio: Studio,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    full: bool = False,
+    cache_dir: Path | None = None,
 ) -> PushResult:
     """Create or update the project named ``config.name`` and import the sentences it lacks.
 
@@ -344,105 +418,149 @@ def push(
     ``sentence_id``; those already in the project are not imported again, so pushing the same
     articles twice imports nothing the second time. See the module docstring for what else a
     push updates, supersedes and revives.
+
+    Which tasks are compared: with a current local record of the previous push
+    (``annotate.push_manifest``, kept in ``cache_dir``), only those of the articles that
+    changed since; otherwise, or with ``full``, every task of the project. New sentences are
+    split in a worker process while Label Studio imports the previous batch.
+    ``progress(done, total)`` counts sentences imported and tasks updated; ``total`` is an
+    estimate until every article is split.
     """
     began = time.perf_counter()
     prepared = articles if isinstance(articles, Prepared) else prepare(articles, config)
-    tasks = prepared.tasks
     rules = prepared.rules
     version = str(rules.version) if rules is not None else None
     fields = project_fields(config, prepared.instructions, suggestions=rules is not None)
+    shape = push_manifest.shape_digest(config, prepared.gold_tasks, version)
+    cache = cache_dir if cache_dir is not None else push_manifest.default_cache_dir()
+    digests = {a.doc_id: push_manifest.article_digest(a) for a in prepared.articles}
+    stamp = _stamp()
 
     project = studio.find_project(config.name)
     created = project is None
     changed: dict[str, Any] = {}
-    existing: list[dict[str, Any]] = []
+    record: push_manifest.PushManifest | None = None
     if project is None:
         studio.validate_label_config(fields["label_config"])
         # a new project accepts any model version; an existing one only a version it has predictions of
-        project = studio.create_project(config.name, {**fields, "model_version": version or ""})
+        project = studio.create_project(config.name, {**fields, "model_version": version or ""}, stamp=stamp)
     else:
         changed = {k: v for k, v in fields.items() if project.get(k) != v}
-        if changed:
-            studio.update_project(int(project["id"]), config.name, changed)
-        existing = studio.task_records(int(project["id"]))
+        if not changed and not full:
+            record = _current_record(studio, cache, project, shape)
     pid = int(project["id"])
+    url = studio.url
+
+    if created or record is not None:
+        # only the articles that changed since the recorded push, compared with their own tasks
+        if record is None:
+            record = push_manifest.PushManifest(
+                url, pid, project.get("created_at"), shape, stamp=push_stamp(project)
+            )
+        todo = [a for a in prepared.articles if record.articles.get(a.doc_id) != digests[a.doc_id]]
+        changed_docs = {a.doc_id for a in todo}
+        ids = [tid for tid, doc in record.sentences.values() if doc in changed_docs]
+        existing = studio.task_records(pid, ids) if ids else []
+        gold = prepared.gold_tasks if created else []
+    else:
+        if changed:
+            studio.update_project(pid, config.name, changed)
+        existing = studio.task_records(pid)
+        todo = list(prepared.articles)
+        gold = prepared.gold_tasks
+        record = push_manifest.PushManifest(url, pid, project.get("created_at"), shape)
+        record.sentences = {
+            str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
+            for r in existing
+            if (r.get("data") or {}).get("sentence_id") is not None
+        }
+        record.task_number = len(existing)
+        record.max_task_id = max((int(r["id"]) for r in existing), default=0)
+    docs = {a.doc_id for a in todo}
+    # the record is rewritten at the end; a push that stops half-way leaves none
+    push_manifest.forget(cache, url, project)
 
     by_sid: dict[str, dict[str, Any]] = {}
-    for record in existing:
-        sid = (record.get("data") or {}).get("sentence_id")
+    for old in existing:
+        sid = (old.get("data") or {}).get("sentence_id")
         if sid is not None:
-            by_sid.setdefault(str(sid), record)
+            by_sid.setdefault(str(sid), old)
 
     seen: set[str] = set()
-    new_tasks: list[dict[str, Any]] = []
     updates: list[tuple[int, dict[str, Any]]] = []
     revived = 0
-    for task in tasks:
-        sid = str(task["data"]["sentence_id"])
-        if sid in seen:
-            continue
-        seen.add(sid)
-        old = by_sid.get(sid)
-        if old is None:
-            new_tasks.append(task)
-            continue
-        meta = dict(old.get("meta") or {})
-        patch: dict[str, Any] = {}
-        if _comparable(old.get("data") or {}, config) != _comparable(task["data"], config):
-            patch["data"] = task["data"]
-        if _own_meta(meta) != _own_meta(task.get("meta", {})) or meta.get("superseded"):
-            patch["meta"] = dict(task.get("meta", {}))
-        if meta.get("superseded"):
-            overlap = GOLD_OVERLAP if task.get("annotations") else config.overlap
-            patch["overlap"] = overlap
-            patch["is_labeled"] = int(old.get("total_annotations") or 0) >= overlap
-            revived += 1
-        elif task.get("annotations") and old.get("overlap") != GOLD_OVERLAP:
-            # a gold sentence: Label Studio resets task overlaps when the project's overlap changes
-            patch.update(overlap=GOLD_OVERLAP, is_labeled=False)
-        if patch:
-            updates.append((int(old["id"]), patch))
-    refreshed = len(updates) - revived
-
-    # sentences of the pushed articles that the articles no longer produce
-    docs = {article.doc_id for article in prepared.articles}
-    superseded = 0
-    stamp = _now()
-    for record in existing:
-        data = record.get("data") or {}
-        sid = data.get("sentence_id")
-        if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
-            continue
-        meta = dict(record.get("meta") or {})
-        if not meta.get("superseded"):
-            meta.update(superseded=True, superseded_at=stamp)
-            updates.append((int(record["id"]), {"meta": meta, "overlap": 0, "is_labeled": True}))
-            superseded += 1
-        elif record.get("overlap") != 0 or not record.get("is_labeled"):
-            # Label Studio resets every task's overlap when the project's overlap is set to 1
-            updates.append((int(record["id"]), {"overlap": 0, "is_labeled": True}))
-
     imported = 0
     predictions = 0
-    total = len(new_tasks) + len(updates)
-    if progress:
-        progress(0, total)
-    for i in range(0, len(new_tasks), batch_size):
-        batch = new_tasks[i : i + batch_size]
+    sentences = 0
+    pending: list[dict[str, Any]] = []
+    total_chars = sum(len(a.text) for a in todo) or 1
+    chars = 0
+
+    def send(batch: list[dict[str, Any]]) -> None:
+        nonlocal imported, predictions
         ids = studio.import_tasks(pid, batch)
         # gold tasks must reach every annotator: raise their overlap before anyone labels them
         for task, task_id in zip(batch, ids, strict=True):
             if task.get("annotations"):
                 studio.set_task_overlap(task_id, GOLD_OVERLAP)
+        record.add_tasks(batch, ids)
         imported += len(ids)
         predictions += sum(len(task.get("predictions", [])) for task in batch)
+
+    if progress:
+        progress(0, 0)
+    for run, tasks in _task_runs(todo, gold, config, rules):
+        chars += sum(len(a.text) for a in run)
+        for task in tasks:
+            sentences += 1
+            sid = str(task["data"]["sentence_id"])
+            if sid in seen:
+                continue
+            seen.add(sid)
+            known = by_sid.get(sid)
+            if known is None:
+                pending.append(task)
+                continue
+            patch = _patch(known, task, config)
+            if patch:
+                revived += bool(patch.pop("revived", False))
+                updates.append((int(known["id"]), patch))
+        # the first batch goes as soon as it is there, so Label Studio starts early
+        if len(pending) >= (batch_size if imported else batch_size // 4):
+            send(pending)
+            pending = []
         if progress:
-            progress(imported, total)
+            # new sentences so far, scaled to the characters still to split
+            progress(imported, round((imported + len(pending)) * total_chars / max(chars, 1)))
+    if pending:
+        send(pending)
+    refreshed = len(updates) - revived
+
+    # sentences of the pushed articles that the articles no longer produce
+    superseded = 0
+    marked_at = _now()
+    for old in existing:
+        data = old.get("data") or {}
+        sid = data.get("sentence_id")
+        if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
+            continue
+        meta = dict(old.get("meta") or {})
+        if not meta.get("superseded"):
+            meta.update(superseded=True, superseded_at=marked_at)
+            updates.append((int(old["id"]), {"meta": meta, "overlap": 0, "is_labeled": True}))
+            superseded += 1
+        elif old.get("overlap") != 0 or not old.get("is_labeled"):
+            # Label Studio resets every task's overlap when the project's overlap is set to 1
+            updates.append((int(old["id"]), {"overlap": 0, "is_labeled": True}))
+
+    total = imported + len(updates)
+    if progress:
+        progress(imported, total)
     # Label Studio answers a task update in about 0.1 s (it recomputes the task's fields and the
     # project summary); a few in parallel keep a push that refreshes every sentence bearable.
     with ThreadPoolExecutor(max_workers=UPDATE_WORKERS) as pool:
-        pending = [pool.submit(studio.update_task, task_id, patch) for task_id, patch in updates]
-        for done, future in enumerate(as_completed(pending), start=1):
+        futures = [pool.submit(studio.update_task, task_id, patch) for task_id, patch in updates]
+        for done, future in enumerate(as_completed(futures), start=1):
             future.result()
             if progress and (done % 50 == 0 or done == len(updates)):
                 progress(imported + done, total)
@@ -451,15 +569,26 @@ def push(
         predictions += _switch_model_version(studio, pid, config.name, prepared, version)
         changed["model_version"] = version
 
+    if created:
+        record.stamp = stamp
+    elif imported or updates or changed:
+        # tell other machines' records that the tasks changed
+        studio.update_project(pid, config.name, {}, stamp=stamp)
+        record.stamp = stamp
+    for article in todo:
+        record.articles[article.doc_id] = digests[article.doc_id]
+    push_manifest.save(cache, record)
+
+    unchanged = len(_unchanged(prepared.articles, todo, record))
     return PushResult(
         project_id=pid,
         project_url=f"{studio.url}/projects/{pid}/data",
         created=created,
         updated=bool(changed),
         articles=len(prepared.articles),
-        sentences=len(tasks),
+        sentences=sentences + unchanged,
         imported=imported,
-        already_present=len(tasks) - len(new_tasks),
+        already_present=sentences - imported + unchanged,
         seconds=time.perf_counter() - began,
         refreshed=refreshed,
         superseded=superseded,
@@ -468,6 +597,77 @@ def push(
         suggestions_version=version,
         guidelines=prepared.guidelines,
     )
+
+
+def _stamp() -> str:
+    return f"{_now()} {secrets.token_hex(4)}"
+
+
+def _doc(task: dict[str, Any]) -> str | None:
+    doc = (task.get("data") or {}).get("doc_id")
+    return None if doc is None else str(doc)
+
+
+def _current_record(
+    studio: Studio, cache: Path, project: dict[str, Any], shape: str
+) -> push_manifest.PushManifest | None:
+    """The local record of the previous push, if it still describes the project."""
+    record = push_manifest.load(cache, studio.url, project)
+    if record is None:
+        return None
+    pid = int(project["id"])
+    count = project.get("task_number")
+    count = int(count) if count is not None else studio.task_count(pid)
+    if not record.matches(shape, count, studio.last_task_id(pid), push_stamp(project)):
+        return None
+    return record
+
+
+def _unchanged(
+    articles: Sequence[Article], todo: Sequence[Article], record: push_manifest.PushManifest
+) -> list[str]:
+    """Sentence ids of the articles a push skipped because they had not changed."""
+    skipped = {a.doc_id for a in articles} - {a.doc_id for a in todo}
+    if not skipped:
+        return []
+    return [sid for sid, (_, doc) in record.sentences.items() if doc in skipped]
+
+
+def _task_runs(
+    articles: Sequence[Article],
+    gold: list[dict[str, Any]],
+    config: ProjectConfig,
+    rules: Any,
+) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
+    """Runs of tasks to compare and import. Gold sentences are spread through all the tasks,
+    which then have to be split first; without gold the tasks stream (``stream_tasks``)."""
+    if not gold:
+        yield from stream_tasks(articles, config, rules)
+        return
+    tasks: list[dict[str, Any]] = []
+    for _, run in stream_tasks(articles, config, rules):
+        tasks.extend(run)
+    yield list(articles), interleave(tasks, gold)
+
+
+def _patch(old: dict[str, Any], task: dict[str, Any], config: ProjectConfig) -> dict[str, Any]:
+    """The update that makes the existing task ``old`` show ``task`` (empty when none is needed);
+    ``revived: True`` marks a superseded sentence brought back."""
+    meta = dict(old.get("meta") or {})
+    patch: dict[str, Any] = {}
+    if _comparable(old.get("data") or {}, config) != _comparable(task["data"], config):
+        patch["data"] = task["data"]
+    if _own_meta(meta) != _own_meta(task.get("meta", {})) or meta.get("superseded"):
+        patch["meta"] = dict(task.get("meta", {}))
+    if meta.get("superseded"):
+        overlap = GOLD_OVERLAP if task.get("annotations") else config.overlap
+        patch["overlap"] = overlap
+        patch["is_labeled"] = int(old.get("total_annotations") or 0) >= overlap
+        patch["revived"] = True
+    elif task.get("annotations") and old.get("overlap") != GOLD_OVERLAP:
+        # a gold sentence: Label Studio resets task overlaps when the project's overlap changes
+        patch.update(overlap=GOLD_OVERLAP, is_labeled=False)
+    return patch
 
 
 def _switch_model_version(studio: Studio, pid: int, name: str, prepared: Prepared, version: str) -> int:

@@ -110,12 +110,9 @@ def split_text(
     return out
 
 
-def split_article(article: Article) -> list[Sentence]:
-    """Split an article into sentences, in order, with stable ids.
-
-    The language is ``article.language`` when given (a tag such as 'en-US' is
-    accepted), else detected from the text.
-    """
+def article_language(article: Article) -> str:
+    """The article's language code: ``article.language`` when given (a tag such as 'en-US' is
+    accepted), else detected from the text. InputError for a language the splitter lacks."""
     given = article.language
     language = (language_code(given) or given) if given else detect_language(article.text)
     if language not in LANGUAGES:
@@ -123,6 +120,12 @@ def split_article(article: Article) -> list[Sentence]:
             f"{article.source or article.doc_id}: unsupported language {language!r} "
             f"(supported: {', '.join(LANGUAGES)})"
         )
+    return language
+
+
+def split_article(article: Article) -> list[Sentence]:
+    """Split an article into sentences, in order, with stable ids (language: ``article_language``)."""
+    language = article_language(article)
     seen: dict[str, int] = {}
     sentences = []
     for index, (paragraph, start, end) in enumerate(split_text(article.text, language)):

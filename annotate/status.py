@@ -44,6 +44,7 @@ from typing import Any
 
 import pandas as pd
 
+from annotate import cache
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.exports import read_json, write_text
@@ -54,7 +55,7 @@ __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "sta
 #: Sparse fields of a task page: the annotation facts status needs, nothing else.
 INCLUDE = "id,meta,annotations,completed_by,was_cancelled,ground_truth,created_at"
 CACHE_VERSION = 2
-CACHE_DIR_ENV = "ANNOTATE_CACHE_DIR"
+CACHE_DIR_ENV = cache.CACHE_DIR_ENV
 #: Concurrent requests for drafts.
 DRAFT_WORKERS = 6
 ANNOTATOR_STATUS_COLUMNS = ["annotator", "today", "annotations", "skipped", "drafts", "last_submitted"]
@@ -109,12 +110,7 @@ class StatusResult:
 def default_cache_dir() -> Path:
     """Where status keeps its per-project caches: ``$ANNOTATE_CACHE_DIR/status``, else the user
     cache folder of annotate (``~/.cache/annotate/status`` on Linux)."""
-    import os
-
-    import platformdirs
-
-    root = os.environ.get(CACHE_DIR_ENV, "").strip()
-    return Path(root or platformdirs.user_cache_dir("annotate")) / "status"
+    return cache.cache_root() / "status"
 
 
 # -- reading the server ----------------------------------------------------------------------------

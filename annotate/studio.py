@@ -29,6 +29,8 @@ URL_ENV = "LABEL_STUDIO_URL"
 KEY_ENV = "LABEL_STUDIO_API_KEY"
 #: Marks a Label Studio project as ours; the config's ``name`` follows it in the description.
 PROJECT_MARKER = "annotate project:"
+#: The line of a project's description recording the latest push that changed its tasks.
+PUSH_MARKER = "annotate push:"
 PAGE_SIZE = 1000
 
 
@@ -219,15 +221,19 @@ class Studio:
     def project(self, project_id: int) -> dict[str, Any]:
         return dict(self.get_json(f"api/projects/{project_id}/"))
 
-    def create_project(self, name: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Create a project marked with ``name``; ``fields`` are Label Studio project fields."""
+    def create_project(self, name: str, fields: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
+        """Create a project marked with ``name`` (and the push ``stamp``, if given); ``fields``
+        are Label Studio project fields."""
         body = dict(fields)
-        body["description"] = project_description(name, str(body.get("description", "")))
+        body["description"] = project_description(name, str(body.get("description", "")), stamp)
         return dict(self.request("POST", "api/projects/", json_body=body, retries=0).json())
 
-    def update_project(self, project_id: int, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def update_project(
+        self, project_id: int, name: str, fields: dict[str, Any], stamp: str | None = None
+    ) -> dict[str, Any]:
+        """Change project fields; the description keeps only the marker (and ``stamp``, if given)."""
         body = dict(fields)
-        body["description"] = project_description(name, str(body.get("description", "")))
+        body["description"] = project_description(name, str(body.get("description", "")), stamp)
         return dict(self.request("PATCH", f"api/projects/{project_id}/", json_body=body).json())
 
     def validate_label_config(self, label_config: str) -> None:
@@ -255,6 +261,7 @@ class Studio:
                 "fields": fields,
                 "page": page,
                 "page_size": page_size,
+                "resolve_uri": "false",  # task data holds no file URLs to sign
             }
             if include is not None:
                 params["include"] = include
@@ -380,15 +387,35 @@ class Studio:
         """How many annotators a single task should get (Label Studio ignores it on import)."""
         self.request("PATCH", f"api/tasks/{task_id}/", json_body={"overlap": overlap})
 
-    def task_records(self, project_id: int) -> list[dict[str, Any]]:
-        """Every task of the project without annotations: ``id``, ``data``, ``meta``, ``overlap``,
-        ``is_labeled``, ``total_annotations`` (submitted, not skipped), ``cancelled_annotations``."""
+    def task_records(self, project_id: int, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Tasks without annotations: ``id``, ``data``, ``meta``, ``overlap``, ``is_labeled``,
+        ``total_annotations`` (submitted, not skipped), ``cancelled_annotations``. Every task of
+        the project, or only those with these ``ids`` (fetched 500 at a time)."""
         keep = ("id", "data", "meta", "overlap", "is_labeled", "total_annotations", "cancelled_annotations")
+        include = ",".join(keep)
+        if ids is None:
+            queries: list[dict[str, Any] | None] = [None]
+        else:
+            wanted = sorted(set(ids))
+            queries = [
+                {"selectedItems": {"all": False, "included": wanted[i : i + 500]}, "ordering": ["tasks:id"]}
+                for i in range(0, len(wanted), 500)
+            ]
         return [
             {key: task.get(key) for key in keep}
-            for tasks, _ in self.iter_task_pages(project_id, fields="task_only")
+            for query in queries
+            for tasks, _ in self.iter_task_pages(project_id, fields="task_only", query=query, include=include)
             for task in tasks
         ]
+
+    def last_task_id(self, project_id: int) -> int:
+        """The highest task id in the project (0 when it has none)."""
+        query = {"ordering": ["-tasks:id"]}
+        for tasks, _ in self.iter_task_pages(
+            project_id, fields="task_only", query=query, page_size=1, include="id"
+        ):
+            return int(tasks[0]["id"]) if tasks else 0
+        return 0
 
     def update_task(self, task_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         """Change a task's ``data``, ``meta``, ``overlap`` or ``is_labeled`` (annotations stay)."""
@@ -484,12 +511,24 @@ def user_email(value: Any, users: dict[int, str]) -> str:
     return users.get(int(value), f"user-{value}")
 
 
-def project_description(name: str, description: str = "") -> str:
-    """The project's description with the marker line that identifies it as ``name``."""
-    lines = [line for line in description.splitlines() if not line.strip().startswith(PROJECT_MARKER)]
+def project_description(name: str, description: str = "", stamp: str | None = None) -> str:
+    """The project's description with the marker line that identifies it as ``name`` and, when
+    given, the line recording the latest push (``stamp``)."""
+    ours = (PROJECT_MARKER, PUSH_MARKER)
+    lines = [line for line in description.splitlines() if not line.strip().startswith(ours)]
     text = "\n".join(lines).strip()
     marker = f"{PROJECT_MARKER} {name}"
+    if stamp:
+        marker += f"\n{PUSH_MARKER} {stamp}"
     return f"{text}\n\n{marker}" if text else marker
+
+
+def push_stamp(project: dict[str, Any]) -> str:
+    """The stamp of the latest push recorded in the project's description ("" when none)."""
+    for line in str(project.get("description") or "").splitlines():
+        if line.strip().startswith(PUSH_MARKER):
+            return line.strip()[len(PUSH_MARKER) :].strip()
+    return ""
 
 
 def _detail(resp: httpx.Response) -> str:

@@ -47,14 +47,13 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m ben
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import pandas as pd  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from annotate import __version__, postgres, server  # noqa: E402
 from annotate.config import ProjectConfig, load_config  # noqa: E402
 from annotate.pull import WATERMARK_MARGIN, pull, tidy_annotations, tidy_sentences  # noqa: E402
-from annotate.push import prepare, push  # noqa: E402
+from annotate.push import BATCH_SIZE, prepare, push  # noqa: E402
 from annotate.studio import Connection, Studio  # noqa: E402
 from bench import simulate, textgen  # noqa: E402
 
@@ -77,10 +76,6 @@ class Row:
     target: str
     met: bool | None
     notes: list[str] = field(default_factory=list)
-
-
-#: rows measured by ``--prototypes`` (bench.prototypes): what the proposed changes would give
-PROTOTYPE_ROWS: list[Row] = []
 
 
 @dataclass
@@ -223,12 +218,18 @@ def annotators(studio: Studio) -> list[int]:
 
 
 def bench_push(
-    studio: Studio, workdir: Path, articles_file: Path, login: server.Login, prototypes: bool = False
+    studio: Studio, workdir: Path, articles_file: Path, login: server.Login
 ) -> tuple[list[Row], Any]:
     """Raw import and push in A-B-B-A order (each into a fresh project; the means are compared),
     so a drift of the shared machine's load or of the server's state weighs on both alike."""
     with step("prepare the tasks push would send (read + split + suggestions), for the raw baseline"):
-        prepare_s, prepared = timed(lambda: prepare([articles_file], bench_config("bench-push-1")))
+
+        def read_and_split() -> Any:
+            made = prepare([articles_file], bench_config("bench-push-1"))
+            assert made.tasks  # split now, as the raw baseline needs the tasks
+            return made
+
+        prepare_s, prepared = timed(read_and_split)
         body = json.dumps(prepared.tasks, ensure_ascii=False).encode("utf-8")
     n = len(prepared.tasks)
     suggested = sum(1 for t in prepared.tasks if t.get("predictions"))
@@ -249,17 +250,6 @@ def bench_push(
 
     raws = [raw_once(1)]
     pushes = [push_once(1)[0]]
-    pipes: list[float] = []
-    if prototypes:
-        from bench import prototypes as proto
-
-        for k in (1, 2):
-            pipe_config = bench_config(f"bench-pipelined-{k}")
-            create_project_like_push(studio, pipe_config, workdir)
-            with step(f"prototype {k}/2: pipelined push (split in a worker while Label Studio imports)"):
-                pipe_s, imported, sent = proto.pipelined_push(articles_file, pipe_config, studio)
-            pipes.append(pipe_s)
-        same = proto.same_tasks(sent, articles_file, pipe_config)
     second, result = push_once(2)
     pushes.append(second)
     raws.append(raw_once(2))
@@ -275,9 +265,9 @@ def bench_push(
         [
             f"mean of two runs each, in the order raw, push, push, raw: raw {raws[0]:.2f} / "
             f"{raws[1]:.2f} s, push {pushes[0]:.2f} / {pushes[1]:.2f} s.",
-            f"read + split + suggestions alone (prepare, timed separately): {prepare_s:.2f} s; "
-            f"the rest of push (project lookup, {n // 1000 + 1} import requests of ≤1,000 tasks): "
-            f"≈ {max(0.0, push_s - prepare_s):.2f} s.",
+            f"read + split + suggestions in one process (timed separately): {prepare_s:.2f} s, which "
+            f"push overlaps with the imports (split in a worker process, {BATCH_SIZE // 4:,} tasks in "
+            f"the first request, then {BATCH_SIZE:,}).",
             f"payload {len(body) / 1e6:.1f} MB; {suggested:,} tasks carry a cue suggestion "
             "(prediction), in both.",
         ],
@@ -287,8 +277,11 @@ def bench_push(
     with step("ours: re-push of the same articles (nothing new)"):
         repush_s, again = timed(lambda: push([articles_file], config, studio))
         assert again.imported == 0, again
-    with step("breakdown: listing the project's tasks (what re-push reads from Label Studio)"):
-        list_s, records = timed(lambda: studio.task_records(result.project_id))
+    with step("ours: re-push with --full (every task listed and compared)"):
+        full_s, checked = timed(lambda: push([articles_file], config, studio, full=True))
+        assert checked.imported == 0 and checked.refreshed == 0, checked
+    with step("breakdown: reading the articles (what a re-push does before asking the server)"):
+        read_s, _ = timed(lambda: prepare([articles_file], config))
     repush_row = Row(
         f"re-push of the same {n:,} sentences (nothing new)",
         _fmt_s(repush_s),
@@ -297,39 +290,12 @@ def bench_push(
         "≤ 3 s",
         repush_s <= 3.0,
         [
-            f"of which read + split + suggestions ≈ {prepare_s:.2f} s (as above) and listing the "
-            f"{len(records):,} existing tasks through /api/tasks (timed separately) {list_s:.2f} s.",
+            f"reading and checking the articles {read_s:.2f} s; the rest is hashing them against the "
+            "local record of the previous push and two requests that check the record is current.",
+            f"the same re-push with `--full` (no record: split everything, list and compare all "
+            f"{n:,} tasks): {full_s:.2f} s.",
         ],
     )
-    if prototypes:
-        pipe_s = sum(pipes) / len(pipes)
-        PROTOTYPE_ROWS.append(
-            Row(
-                f"pipelined push of {n:,} sentences — throughput vs raw import",
-                f"{_fmt_s(pipe_s)} ({_rate(n, pipe_s, 'sent')})",
-                _fmt_s(raw_s),
-                raw_s / pipe_s,
-                "≥ 0.9×",
-                raw_s / pipe_s >= 0.9 and same,
-                [
-                    f"two runs between the pushes: {pipes[0]:.2f} / {pipes[1]:.2f} s; "
-                    f"tasks sent identical to prepare(): {same}"
-                ],
-            )
-        )
-        with step("prototype: re-push with a local manifest (read + hash + 3 API calls)"):
-            check_s, parts = proto.repush_check(articles_file, config, studio)
-        PROTOTYPE_ROWS.append(
-            Row(
-                f"re-push of {n:,} unchanged sentences with a local push manifest",
-                _fmt_s(check_s),
-                "—",
-                None,
-                "≤ 3 s",
-                check_s <= 3.0,
-                [", ".join(f"{k} {v:.2f} s" for k, v in parts.items())],
-            )
-        )
     return [push_row, repush_row], prepared
 
 
@@ -339,10 +305,9 @@ def bench_pull(
     prepared: Any,
     login: server.Login,
     change_share: float,
-    prototypes: bool = False,
 ) -> list[Row]:
-    """Label Studio's export and the full pull in A-B-B-A order (means compared), the prototypes
-    in the middle, then the incremental pull after 1% of the tasks changed."""
+    """Label Studio's export and the full pull in A-B-B-A order (means compared), then the
+    incremental pull after 1% of the tasks changed."""
     config = bench_config("bench-pull")
     out = workdir / "exports"
     with step("setup: 3 annotator users and a project with 3 annotations per task (bulk import)"):
@@ -381,13 +346,8 @@ def bench_pull(
         del exported, body
     time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)  # the import is older than the next watermark
     pulls = [pull_once(1)[0]]
-    if prototypes:
-        from bench import prototypes as proto
-
-        with step("prototype: full pull as pipelined chunked exports (≤990 task ids each)"):
-            chunk_s, chunked = proto.chunked_pull(studio, pid, users)
-        with step("prototype: full pull through Label Studio's export snapshot API"):
-            snap_s, snapped, snap_parts = proto.snapshot_pull(studio, pid, users)
+    with step("breakdown: the export snapshot alone (create, download, delete), as pull fetches"):
+        snap_s, _ = timed(lambda: studio.export_tasks(pid))
     second, full = pull_once(2)
     pulls.append(second)
     last_export, body = export_once(2)
@@ -404,41 +364,13 @@ def bench_pull(
         [
             f"mean of two runs each, in the order export, pull, pull, export: export "
             f"{first_export:.2f} / {last_export:.2f} s, pull {pulls[0]:.2f} / {pulls[1]:.2f} s.",
-            f"client side of the same data, timed separately: JSON parse {parse_s:.2f} s, "
+            f"pull fetches through Label Studio's export snapshot API (create, download, delete; "
+            f"annotators as ids), timed separately with the JSON parse: {snap_s:.2f} s.",
+            f"client side, timed separately: JSON parse of the baseline's export {parse_s:.2f} s, "
             f"tidy_annotations {tidy_s:.2f} s ({len(tidy):,} rows); the rest is writing "
-            "Parquet + CSV + manifest and the extra API calls.",
+            "Parquet + CSV (pyarrow) + manifest and the API calls around the export.",
         ],
     )
-    if prototypes:
-        pulled = pd.read_parquet(full.out_dir / "annotations.parquet")
-        writers = proto.csv_writers(pulled)
-        for name, seconds, table, detail in (
-            ("pipelined chunked exports (≤990 task ids each)", chunk_s, chunked, ""),
-            (
-                "the export snapshot API",
-                snap_s,
-                snapped,
-                "; " + ", ".join(f"{k} {v:.2f} s" for k, v in snap_parts.items()),
-            ),
-        ):
-            same = table.reset_index(drop=True).equals(pulled[table.columns].reset_index(drop=True))
-            PROTOTYPE_ROWS.append(
-                Row(
-                    f"full pull through {name}, {n:,} tasks, vs Label Studio's JSON export",
-                    f"{_fmt_s(seconds)} (fetch + parse + tidy, no file writing)",
-                    _fmt_s(export_s),
-                    seconds / export_s,
-                    "≤ 1.0×",
-                    seconds / export_s <= 1.0 and same,
-                    [f"same table as pull(full=True): {same}{detail}"],
-                )
-            )
-        PROTOTYPE_ROWS[-1].notes.append(
-            f"writing annotations.csv ({len(pulled):,} rows): pandas {writers['pandas']:.2f} s, "
-            f"pyarrow {writers['pyarrow']:.2f} s"
-        )
-        del pulled, chunked, snapped
-
     with step(f"setup: edit one annotation on each of {changes:,} tasks ({change_share:.0%})"):
         for ann_id, result in edits:
             studio.update_annotation(ann_id, result)
@@ -624,21 +556,8 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
         met = {True: "yes", False: "**no**", None: "—"}[row.met]
         lines.append(f"| {row.name} | {row.ours} | {row.baseline} | {ratio} | {row.target} | {met} |")
-    if PROTOTYPE_ROWS:
-        lines += [
-            "",
-            "Prototypes of the proposed changes (`--prototypes`, `bench/prototypes.py`; "
-            "not in the tool yet):",
-            "",
-            "| prototype | result | baseline | ratio | target | met? |",
-            "| --- | --- | --- | --- | --- | --- |",
-        ]
-        for row in PROTOTYPE_ROWS:
-            ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
-            met = {True: "yes", False: "**no**", None: "—"}[row.met]
-            lines.append(f"| {row.name} | {row.ours} | {row.baseline} | {ratio} | {row.target} | {met} |")
     lines += ["", "Measured details:", ""]
-    for row in [*rows, *PROTOTYPE_ROWS]:
+    for row in rows:
         for note in row.notes:
             label = row.name.split(" —")[0].split(" vs ")[0].rstrip(", ")
             lines.append(f"- *{label}*: {note}")
@@ -674,9 +593,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="push,pull,summarize,split", help="comma-separated rows to run")
     parser.add_argument("--out", type=Path, default=BENCHMARKS, help="Markdown file to update ('-': none)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (and its server data)")
-    parser.add_argument(
-        "--prototypes", action="store_true", help="also measure the proposed fixes (bench.prototypes)"
-    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.quick:
@@ -691,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = workdir / "label-studio"
     rows: list[Row] = []
     os.chdir(ROOT)  # the config's relative paths (guidelines, cue rules) resolve as in the repository
+    os.environ["ANNOTATE_CACHE_DIR"] = str(workdir / "cache")  # push records and status caches
     try:
         vers = versions(None, "(not used)")
         if only & {"push", "pull"}:
@@ -704,11 +621,11 @@ def main(argv: list[str] | None = None) -> int:
                 vers = versions(studio, info.database)
                 articles = textgen.articles_with_sentences(sizes.sentences)
                 articles_file = textgen.write_jsonl(articles, workdir / "articles.jsonl")
-                push_rows, prepared = bench_push(studio, workdir, articles_file, login, args.prototypes)
+                push_rows, prepared = bench_push(studio, workdir, articles_file, login)
                 if "push" in only:
                     rows += push_rows
                 if "pull" in only:
-                    rows += bench_pull(studio, workdir, prepared, login, sizes.change_share, args.prototypes)
+                    rows += bench_pull(studio, workdir, prepared, login, sizes.change_share)
                 del prepared
         if "summarize" in only:
             rows += bench_summarize(workdir, sizes.summarize_rows)
@@ -725,8 +642,6 @@ def main(argv: list[str] | None = None) -> int:
 
     label = "Quick run" if args.quick else "Full run"
     console.print(render(rows, f"annotate benchmark — {label.lower()} ({args.database})"))
-    if PROTOTYPE_ROWS:
-        console.print(render(PROTOTYPE_ROWS, "prototypes of the proposed changes (bench/prototypes.py)"))
     record = {
         "label": f"{label} ({args.database})",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

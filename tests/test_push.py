@@ -17,6 +17,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from annotate import suggest
 from annotate.cli import app
 from annotate.config import load_config
 from annotate.errors import InputError
@@ -266,7 +267,11 @@ def test_suggestions_do_not_slow_push_much(tmp_path, make_project, server_env, s
         config, cfg_path = make_project(suggestions=suggestions)
         prepared = prepare(paths, config, cfg_path)
         result = push(prepared, config, studio)
-        timings[bool(suggestions)] = (result.seconds, prepared.suggest_seconds, result.predictions)
+        began = time.perf_counter()
+        if prepared.rules is not None:
+            for task in prepared.tasks:
+                suggest.prediction(task["data"]["text"], prepared.rules)
+        timings[bool(suggestions)] = (result.seconds, time.perf_counter() - began, result.predictions)
     (plain, _, _), (with_suggestions, finding, predictions) = timings[False], timings[True]
     print(
         f"\npush of {len(paths) * 30} sentences: {plain:.2f} s without suggestions, {with_suggestions:.2f} s"
