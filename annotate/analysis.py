@@ -13,6 +13,7 @@ What counts where:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,9 @@ ANNOTATOR_COLUMNS = [
 ]
 #: Dawid–Skene iterations: enough to settle on campaign-sized crowds.
 DS_MAX_ITER = 500
+#: Steps ``compute_tables`` reports; ``summarize`` adds reading and three writing steps.
+COMPUTE_STEPS = 6
+SUMMARIZE_STEPS = COMPUTE_STEPS + 4
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ def compute_tables(
     adjudications: pd.DataFrame | None = None,
     exclude_flagged: bool = False,
     rules: Rules | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Every summary table from the pulled tables, and the annotators left out.
 
@@ -142,8 +147,14 @@ def compute_tables(
     ``document_stance``, ``agreement`` (choice fields, then ``cues`` rows),
     ``annotators`` (``ANNOTATOR_COLUMNS``), ``annotator_pairs`` (Cohen's κ), ``suggestions``
     (each rule's precision and recall). Superseded sentences (edited in their article) count
-    only in the annotators' own figures.
+    only in the annotators' own figures. ``progress(done, total)`` is called after each of the
+    ``COMPUTE_STEPS`` steps.
     """
+
+    def done(step: int) -> None:
+        if progress:
+            progress(step, COMPUTE_STEPS)
+
     choice_fields = config.choice_fields()
     gt = annotations["ground_truth"].astype(bool) if "ground_truth" in annotations else False
     human_all = annotations[~gt] if isinstance(gt, pd.Series) else annotations
@@ -173,21 +184,26 @@ def compute_tables(
 
     answers = choice_answers(analysis, choice_fields)
     majority = majority_labels(counted, choice_fields, sentences)
+    done(1)
     aggregates = dawid_skene_fields(answers, choice_fields, max_iter=DS_MAX_ITER)
+    done(2)
     labels = _final_labels(
         majority, _margins(choice_answers(counted, choice_fields)), aggregates.labels, gold, adjudications
     )
 
     stance = labels[~labels["sentence_id"].isin(gold_ids)]
     doc_stance = document_stance(stance, config.targets_by_id(), list(config.stance_labels))
+    done(3)
 
     agreement = field_agreement(analysis, choice_fields, levels=config.levels())
     if config.cues:
         agreement = pd.concat(
             [agreement, cue_agreement(analysis, analysis_sentences, list(config.cues))], ignore_index=True
         )
+    done(4)
 
     annotators = _annotator_figures(human_all, analysis, choice_fields, accuracy, aggregates.reliability)
+    done(5)
     if rules is not None and config.cues:
         suggestions = suggestion_metrics(analysis, analysis_sentences, rules)
     else:
@@ -200,6 +216,7 @@ def compute_tables(
         "annotator_pairs": pairwise_kappa(analysis, choice_fields),
         "suggestions": suggestions,
     }
+    done(COMPUTE_STEPS)
     return tables, excluded
 
 
@@ -246,22 +263,41 @@ def summarize(
     out_dir: Path | str = DEFAULT_OUT,
     exclude_flagged: bool = False,
     config_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SummaryResult:
     """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
-    and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path."""
+    and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path;
+    ``progress(done, SUMMARIZE_STEPS)`` follows the steps."""
+
+    def done(step: int) -> None:
+        if progress:
+            progress(step, SUMMARIZE_STEPS)
+
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir)
     manifest = read_json(folder / "manifest.json") or {}
     rules = suggestion_rules(config, config_path)
-    tables, excluded = compute_tables(config, annotations, sentences, adjudications, exclude_flagged, rules)
+    done(1)
+    tables, excluded = compute_tables(
+        config,
+        annotations,
+        sentences,
+        adjudications,
+        exclude_flagged,
+        rules,
+        progress=lambda step, _: done(1 + step),
+    )
     for key, filename in TABLE_FILES.items():
         write_csv(tables[key], folder / filename)
+    done(COMPUTE_STEPS + 2)
     report = write_text(
         render_report(config, manifest, tables, sentences, annotations, excluded=excluded),
         folder / "report.html",
     )
+    done(COMPUTE_STEPS + 3)
     from annotate.workbook import WORKBOOK_FILE, write_workbook  # openpyxl is only needed here
 
     write_workbook(tables, sentences, folder / WORKBOOK_FILE, manifest)
+    done(SUMMARIZE_STEPS)
     return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=excluded)
 
 

@@ -225,7 +225,10 @@ def summarize(
     """Agreement, majority labels, per-document stance and the report, from the last pull."""
     from annotate.analysis import summarize as do_summarize
 
-    result = do_summarize(_config(config), out_dir, exclude_flagged=exclude_flagged, config_path=config)
+    with _progress("Summarizing (steps)") as progress:
+        result = do_summarize(
+            _config(config), out_dir, exclude_flagged=exclude_flagged, config_path=config, progress=progress
+        )
     if result.excluded:
         out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
     _print_agreement(result.tables["agreement"])
@@ -439,7 +442,8 @@ def demo(
     out.print(
         f"Pulled {pulled.annotations} annotations on {pulled.sentences} sentences ({pulled.seconds:.1f} s)"
     )
-    summary = do_summarize(cfg, out_dir, config_path=config if config.exists() else None)
+    with _progress("Summarizing (steps)") as progress:
+        summary = do_summarize(cfg, out_dir, config_path=config if config.exists() else None, progress=progress)
     _print_agreement(summary.tables["agreement"])
     out.print(f"Exports: {summary.out_dir}/")
     out.print(f"Report:  {summary.report}")

@@ -507,8 +507,6 @@ def push(
         imported += len(ids)
         predictions += sum(len(task.get("predictions", [])) for task in batch)
 
-    if progress:
-        progress(0, 0)
     for run, tasks in _task_runs(todo, gold, config, rules):
         chars += sum(len(a.text) for a in run)
         for task in tasks:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from annotate.analysis import TABLE_FILES, compute_tables
+from annotate.analysis import SUMMARIZE_STEPS, TABLE_FILES, compute_tables
 from annotate.columns import SHEETS, sheet_columns
 from annotate.config import ProjectConfig, parse_config
 from annotate.dictionary import write_dictionary
@@ -350,7 +350,10 @@ def test_chinese_article_round_trip_through_label_studio(tmp_path, make_project,
     csv = pd.read_csv(folder / "annotations.csv", encoding="utf-8-sig")
     assert sorted(csv["label"].dropna()) == sorted(annotations["label"].dropna())
 
-    summarize(cfg, out)
+    steps: list[tuple[int, int]] = []
+    summarize(cfg, out, progress=lambda done, total: steps.append((done, total)))
+    assert [done for done, _ in steps] == list(range(1, SUMMARIZE_STEPS + 1))
+    assert {total for _, total in steps} == {SUMMARIZE_STEPS}
     labels = pd.read_csv(folder / "sentence_labels.csv", encoding="utf-8-sig")
     assert set(labels.loc[labels["field"] == "stance_china", "label"]) == {"支持"}
     header, rows = _rows(folder / "summary.xlsx", "sentences")
