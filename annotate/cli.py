@@ -443,7 +443,9 @@ def demo(
         f"Pulled {pulled.annotations} annotations on {pulled.sentences} sentences ({pulled.seconds:.1f} s)"
     )
     with _progress("Summarizing (steps)") as progress:
-        summary = do_summarize(cfg, out_dir, config_path=config if config.exists() else None, progress=progress)
+        summary = do_summarize(
+            cfg, out_dir, config_path=config if config.exists() else None, progress=progress
+        )
     _print_agreement(summary.tables["agreement"])
     out.print(f"Exports: {summary.out_dir}/")
     out.print(f"Report:  {summary.report}")

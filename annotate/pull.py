@@ -31,7 +31,7 @@ from annotate.exports import (
     write_parquet,
 )
 from annotate.snapshots import snapshot as take_snapshot
-from annotate.studio import Studio, parse_time, user_email
+from annotate.studio import Studio, parse_time, paused_gc, user_email
 
 ANNOTATION_COLUMNS = [
     "sentence_id",
@@ -250,7 +250,7 @@ def _pull_adjudications(config: ProjectConfig, studio: Studio, users: dict[int, 
     """Final labels from the review project (whole project: it holds only contested sentences)."""
     from annotate.adjudicate import review_name, tidy_adjudications
 
-    review = studio.find_project(review_name(config))
+    review = studio.find_project(review_name(config), detail=False)
     if review is None:
         return None
     return tidy_adjudications(studio.export_tasks(int(review["id"])), users)
@@ -273,7 +273,7 @@ def pull(
     summary CSVs computed from this pull (``annotate.snapshots.snapshot``).
     """
     began = time.perf_counter()
-    project = studio.find_project(config.name)
+    project = studio.find_project(config.name, detail=False)
     if project is None:
         raise ProjectNotFound(
             f"no Label Studio project named '{config.name}' at {studio.url}: run 'annotate push' first"
@@ -322,9 +322,11 @@ def pull(
         tasks = studio.export_tasks(pid)
         if progress:
             progress(len(tasks), len(tasks))
-        annotations = tidy_annotations(tasks, users)
-        sentences = tidy_sentences(tasks)
+        with paused_gc():
+            annotations = tidy_annotations(tasks, users)
+            sentences = tidy_sentences(tasks)
         tasks_fetched = len(tasks)
+        del tasks
 
     annotations = _typed_annotations(annotations[ANNOTATION_COLUMNS])
     annotations, sentences = _sort(annotations, sentences)

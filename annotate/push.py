@@ -47,7 +47,7 @@ from annotate.ingest import Article, read_articles
 from annotate.interface import build_label_config, guidelines_html
 from annotate.parallel_split import _context
 from annotate.segment import Sentence, article_language, split_article
-from annotate.studio import Studio, push_stamp
+from annotate.studio import Studio, paused_gc, push_stamp
 
 #: Tasks per import request (the first request of a push gets a quarter, to start the server early).
 BATCH_SIZE = 2000
@@ -286,7 +286,8 @@ def _worker_init(config: ProjectConfig, rules: Any) -> None:
 
 def _worker_tasks(articles: list[Article]) -> list[dict[str, Any]]:
     assert _WORKER is not None
-    return article_tasks(articles, *_WORKER)
+    with paused_gc():
+        return article_tasks(articles, *_WORKER)
 
 
 def _runs(articles: Sequence[Article], chars: int) -> Iterator[list[Article]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gc
 import json
 import os
 import time
@@ -108,9 +109,20 @@ class Studio:
         timeout: float | None = None,
         retries: int | None = None,
         ok: Sequence[int] = (200, 201, 204),
+        bulk: bool = False,
     ) -> httpx.Response:
-        """One API call through the SDK's HTTP client; errors become ServerError (one line)."""
+        """One API call through the SDK's HTTP client; errors become ServerError (one line).
+
+        ``bulk``: send ``json_body`` encoded here in one pass, instead of through the SDK's
+        per-object encoder (about 0.1 s per 2,000 tasks, while the server waits).
+        """
         options: dict[str, Any] = {}
+        content: bytes | None = None
+        headers: dict[str, str] | None = None
+        if bulk:
+            content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            headers = {"Content-Type": "application/json"}
+            json_body = None
         if timeout is not None:
             options["timeout_in_seconds"] = timeout
         if retries is not None:
@@ -125,6 +137,8 @@ class Studio:
                     method=method,
                     params=params,
                     json=json_body,
+                    content=content,
+                    headers=headers,
                     request_options=options or None,  # type: ignore[arg-type]
                 )
                 break
@@ -201,8 +215,11 @@ class Studio:
 
     # -- projects ----------------------------------------------------------------------------
 
-    def find_project(self, name: str) -> dict[str, Any] | None:
-        """The project whose description carries ``annotate project: <name>``, or None."""
+    def find_project(self, name: str, detail: bool = True) -> dict[str, Any] | None:
+        """The project whose description carries ``annotate project: <name>``, or None.
+
+        With ``detail``, all its settings and counts; without, only ``id``, ``title`` and
+        ``description`` (one request less, and no counting on the server)."""
         wanted = f"{PROJECT_MARKER} {name}"
         page = 1
         while True:
@@ -213,7 +230,7 @@ class Studio:
             for project in data.get("results", []):
                 lines = (project.get("description") or "").splitlines()
                 if wanted in (line.strip() for line in lines):
-                    return self.project(int(project["id"]))
+                    return self.project(int(project["id"])) if detail else dict(project)
             if not data.get("next"):
                 return None
             page += 1
@@ -303,6 +320,7 @@ class Studio:
             json_body=tasks,
             timeout=600,
             retries=0,
+            bulk=True,
         )
         data = resp.json()
         return [int(t) for t in data.get("task_ids", [])]
@@ -350,7 +368,8 @@ class Studio:
                     f"Label Studio at {self.url} failed to export project {project_id} (see its log)"
                 )
             resp = self.request("GET", f"{detail}/download", params={"exportType": "JSON"}, timeout=wait)
-            return list(json.loads(resp.content))
+            with paused_gc():
+                return list(json.loads(resp.content))
         finally:
             # the snapshot is a full copy of the project on the server's disk
             with contextlib.suppress(ServerError):
@@ -425,7 +444,7 @@ class Studio:
         """Add predictions (``{"task": id, "result": [...], "model_version": ..., "score": ...}``)
         to existing tasks in one request; returns how many were created. Not retried."""
         path = f"api/projects/{project_id}/import/predictions"
-        resp = self.request("POST", path, json_body=predictions, timeout=600, retries=0)
+        resp = self.request("POST", path, json_body=predictions, timeout=600, retries=0, bulk=True)
         return int(resp.json().get("created", len(predictions)))
 
     def task_count(self, project_id: int) -> int:
@@ -498,6 +517,20 @@ class Studio:
 
     def delete_annotation(self, annotation_id: int) -> None:
         self.request("DELETE", f"api/annotations/{annotation_id}/")
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building many containers that stay alive
+    (a parsed export, a tidy table): otherwise it rescans them again and again, which makes
+    parsing a 20,000-task export about four times slower."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def user_email(value: Any, users: dict[int, str]) -> str:
