@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,10 @@ PROJECT_MARKER = "annotate project:"
 #: The line of a project's description recording the latest push that changed its tasks.
 PUSH_MARKER = "annotate push:"
 PAGE_SIZE = 1000
+#: Title of the export snapshots a full pull creates (and deletes after downloading).
+SNAPSHOT_TITLE = "annotate pull"
+#: A snapshot of ours this old was left by a pull that was killed: the next pull deletes it.
+STALE_SNAPSHOT = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -332,12 +336,15 @@ class Studio:
         server without Redis, polled until completed on one with background workers), download
         it and delete it from the server's disk. Annotators and drafts come as user/draft ids.
         A server without the snapshot API gets the one-request project export instead.
+        Snapshots of earlier pulls that were killed before deleting theirs (older than
+        ``STALE_SNAPSHOT``) are deleted first.
         """
+        self._delete_stale_snapshots(project_id)
         created = self.request(
             "POST",
             f"api/projects/{project_id}/exports/",
             json_body={
-                "title": "annotate pull",
+                "title": SNAPSHOT_TITLE,
                 "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
                 "serialization_options": {
                     "drafts": {"only_id": True},
@@ -374,6 +381,23 @@ class Studio:
             # the snapshot is a full copy of the project on the server's disk
             with contextlib.suppress(ServerError):
                 self.request("DELETE", detail, retries=0, ok=(200, 204, 404))
+
+    def _delete_stale_snapshots(self, project_id: int, older_than: timedelta = STALE_SNAPSHOT) -> int:
+        """Delete this tool's export snapshots of the project created before ``older_than`` ago
+        (a younger one may be another pull's, still downloading). Returns how many."""
+        resp = self.request("GET", f"api/projects/{project_id}/exports/", ok=(200, 404, 405))
+        if resp.status_code != 200:
+            return 0
+        now = self.server_time() + timedelta(seconds=1)  # the Date header drops the fraction
+        deleted = 0
+        for snapshot in resp.json() or []:
+            created = parse_time(snapshot.get("created_at"))
+            if snapshot.get("title") != SNAPSHOT_TITLE or created is None or now - created < older_than:
+                continue
+            with contextlib.suppress(ServerError):
+                self.request("DELETE", f"api/projects/{project_id}/exports/{int(snapshot['id'])}", retries=0)
+                deleted += 1
+        return deleted
 
     def _export_in_one_request(self, project_id: int) -> list[dict[str, Any]]:
         resp = self.request(

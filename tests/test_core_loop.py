@@ -377,3 +377,27 @@ def test_full_pull_leaves_no_export_behind(
     assert {t["id"]: t["meta"] for t in snapshot} == {t["id"]: t["meta"] for t in direct}
     # (while the one-request export leaves its copy on the server's disk)
     assert set(export_dir.glob("*")) - before
+
+
+def test_snapshot_left_by_a_killed_pull_is_deleted_later(pushed, studio):
+    """A pull killed between creating its snapshot and deleting it leaves the snapshot on the
+    server; a later pull deletes ours once they are old, and never anybody else's."""
+    from datetime import timedelta
+
+    from annotate.studio import SNAPSHOT_TITLE
+
+    config, _, _ = pushed
+    pid = int(studio.find_project(config.name)["id"])
+    ours = studio.request("POST", f"api/projects/{pid}/exports/", json_body={"title": SNAPSHOT_TITLE}).json()
+    theirs = studio.request(
+        "POST", f"api/projects/{pid}/exports/", json_body={"title": "a colleague's"}
+    ).json()
+
+    def titles() -> list[str]:
+        return sorted(s["title"] for s in studio.get_json(f"api/projects/{pid}/exports/"))
+
+    assert studio._delete_stale_snapshots(pid) == 0  # young: maybe another pull still downloading
+    assert titles() == sorted([SNAPSHOT_TITLE, "a colleague's"])
+    assert studio._delete_stale_snapshots(pid, older_than=timedelta(0)) == 1
+    assert titles() == ["a colleague's"]
+    assert ours["id"] != theirs["id"]
