@@ -27,11 +27,12 @@ the task source viewer, but ``meta`` nowhere. ``annotate pull`` reads both.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -49,8 +50,10 @@ from annotate.parallel_split import _context
 from annotate.segment import Sentence, article_language, split_article
 from annotate.studio import Studio, paused_gc, push_stamp
 
-#: Tasks per import request (the first request of a push gets a quarter, to start the server early).
+#: Tasks per import request.
 BATCH_SIZE = 2000
+#: The smallest batch sent early, while the split worker is behind the server.
+MIN_BATCH = 250
 #: Characters of articles split at a time (about 500 news sentences).
 RUN_CHARS = 75_000
 #: Below this many characters a push splits in its own process; above, in a worker alongside imports.
@@ -291,36 +294,68 @@ def _worker_tasks(articles: list[Article]) -> list[dict[str, Any]]:
 
 
 def _runs(articles: Sequence[Article], chars: int) -> Iterator[list[Article]]:
-    """Consecutive runs of articles of about ``chars`` characters each."""
+    """Consecutive runs of articles of about ``chars`` characters each (the first a quarter of
+    that, so the first import can start early)."""
     run: list[Article] = []
     size = 0
+    limit = chars // 4
     for article in articles:
         run.append(article)
         size += len(article.text)
-        if size >= chars:
+        if size >= limit:
             yield run
-            run, size = [], 0
+            run, size, limit = [], 0, chars
     if run:
         yield run
 
 
-def stream_tasks(
-    articles: Sequence[Article], config: ProjectConfig, rules: Any = None
-) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
-    """``(articles, their tasks)`` in document order, a run of about 500 sentences at a time.
+class TaskStream:
+    """The tasks of ``articles`` in document order, a run of about 500 sentences at a time, as
+    ``(articles of the run, their tasks)``.
 
-    Past ``PIPELINE_CHARS`` characters the splitting runs in one worker process, so it goes on
-    while the caller waits for Label Studio (one worker: the server needs the other core).
+    Past ``PIPELINE_CHARS`` characters the splitting starts in one worker process as soon as
+    the stream is made, and goes on while the caller waits for Label Studio (one worker: the
+    server needs the other core). Use as a context manager (the worker stops on exit).
     """
-    runs = list(_runs(articles, RUN_CHARS))
-    if sum(len(a.text) for a in articles) < PIPELINE_CHARS:
-        for run in runs:
-            yield run, article_tasks(run, config, rules)
-        return
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=_context(), initializer=_worker_init, initargs=(config, rules)
-    ) as pool:
-        yield from zip(runs, pool.map(_worker_tasks, runs), strict=True)
+
+    def __init__(self, articles: Sequence[Article], config: ProjectConfig, rules: Any = None) -> None:
+        self.articles = list(articles)
+        self.config = config
+        self.rules = rules
+        self.runs = list(_runs(self.articles, RUN_CHARS))
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[list[dict[str, Any]]]] = []
+        self._next = 0
+        if sum(len(a.text) for a in self.articles) >= PIPELINE_CHARS:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=_context(), initializer=_worker_init, initargs=(config, rules)
+            )
+            self._futures = [self._pool.submit(_worker_tasks, run) for run in self.runs]
+
+    def __iter__(self) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
+        for i, run in enumerate(self.runs):
+            self._next = i + 1
+            if self._pool is None:
+                yield run, article_tasks(run, self.config, self.rules)
+            else:
+                yield run, self._futures[i].result()
+
+    def waiting(self) -> bool:
+        """Would the next run keep the caller waiting for the worker? (False when splitting in
+        this process, or after the last run.)"""
+        i = self._next
+        return self._pool is not None and i < len(self._futures) and not self._futures[i].done()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> TaskStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def prepare(
@@ -437,165 +472,179 @@ def push(
     digests = {a.doc_id: push_manifest.article_digest(a) for a in prepared.articles}
     stamp = _stamp()
 
-    project = studio.find_project(config.name)
-    created = project is None
-    changed: dict[str, Any] = {}
-    record: push_manifest.PushManifest | None = None
-    if project is None:
-        studio.validate_label_config(fields["label_config"])
-        # a new project accepts any model version; an existing one only a version it has predictions of
-        project = studio.create_project(config.name, {**fields, "model_version": version or ""}, stamp=stamp)
-    else:
-        changed = {k: v for k, v in fields.items() if project.get(k) != v}
-        if not changed and not full:
-            record = _current_record(studio, cache, project, shape)
-    pid = int(project["id"])
-    url = studio.url
-
-    if created or record is not None:
-        # only the articles that changed since the recorded push, compared with their own tasks
-        if record is None:
-            record = push_manifest.PushManifest(
-                url, pid, project.get("created_at"), shape, stamp=push_stamp(project)
+    with contextlib.ExitStack() as cleanup:  # stops the split worker however the push ends
+        project = studio.find_project(config.name)
+        created = project is None
+        changed: dict[str, Any] = {}
+        record: push_manifest.PushManifest | None = None
+        early: TaskStream | None = None
+        if project is None:
+            # a new project gets every article: start splitting them while it is created
+            early = cleanup.enter_context(TaskStream(prepared.articles, config, rules))
+            studio.validate_label_config(fields["label_config"])
+            # a new project accepts any model version; an existing one only a version it has predictions of
+            project = studio.create_project(
+                config.name, {**fields, "model_version": version or ""}, stamp=stamp
             )
-        todo = [a for a in prepared.articles if record.articles.get(a.doc_id) != digests[a.doc_id]]
-        changed_docs = {a.doc_id for a in todo}
-        ids = [tid for tid, doc in record.sentences.values() if doc in changed_docs]
-        existing = studio.task_records(pid, ids) if ids else []
-        gold = prepared.gold_tasks if created else []
-    else:
-        if changed:
-            studio.update_project(pid, config.name, changed)
-        existing = studio.task_records(pid)
-        todo = list(prepared.articles)
-        gold = prepared.gold_tasks
-        record = push_manifest.PushManifest(url, pid, project.get("created_at"), shape)
-        record.sentences = {
-            str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
-            for r in existing
-            if (r.get("data") or {}).get("sentence_id") is not None
-        }
-        record.task_number = len(existing)
-        record.max_task_id = max((int(r["id"]) for r in existing), default=0)
-    docs = {a.doc_id for a in todo}
-    # the record is rewritten at the end; a push that stops half-way leaves none
-    push_manifest.forget(cache, url, project)
+        else:
+            changed = {k: v for k, v in fields.items() if project.get(k) != v}
+            if not changed and not full:
+                record = _current_record(studio, cache, project, shape)
+        pid = int(project["id"])
+        url = studio.url
 
-    by_sid: dict[str, dict[str, Any]] = {}
-    for old in existing:
-        sid = (old.get("data") or {}).get("sentence_id")
-        if sid is not None:
-            by_sid.setdefault(str(sid), old)
+        if created or record is not None:
+            # only the articles that changed since the recorded push, compared with their own tasks
+            if record is None:
+                record = push_manifest.PushManifest(
+                    url, pid, project.get("created_at"), shape, stamp=push_stamp(project)
+                )
+            todo = [a for a in prepared.articles if record.articles.get(a.doc_id) != digests[a.doc_id]]
+            changed_docs = {a.doc_id for a in todo}
+            ids = [tid for tid, doc in record.sentences.values() if doc in changed_docs]
+            existing = studio.task_records(pid, ids) if ids else []
+            gold = prepared.gold_tasks if created else []
+        else:
+            if changed:
+                studio.update_project(pid, config.name, changed)
+            existing = studio.task_records(pid)
+            todo = list(prepared.articles)
+            gold = prepared.gold_tasks
+            record = push_manifest.PushManifest(url, pid, project.get("created_at"), shape)
+            record.sentences = {
+                str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
+                for r in existing
+                if (r.get("data") or {}).get("sentence_id") is not None
+            }
+            record.task_number = len(existing)
+            record.max_task_id = max((int(r["id"]) for r in existing), default=0)
+        docs = {a.doc_id for a in todo}
+        # the record is rewritten at the end; a push that stops half-way leaves none
+        push_manifest.forget(cache, url, project)
 
-    seen: set[str] = set()
-    updates: list[tuple[int, dict[str, Any]]] = []
-    revived = 0
-    imported = 0
-    predictions = 0
-    sentences = 0
-    pending: list[dict[str, Any]] = []
-    total_chars = sum(len(a.text) for a in todo) or 1
-    chars = 0
+        by_sid: dict[str, dict[str, Any]] = {}
+        for old in existing:
+            sid = (old.get("data") or {}).get("sentence_id")
+            if sid is not None:
+                by_sid.setdefault(str(sid), old)
 
-    def send(batch: list[dict[str, Any]]) -> None:
-        nonlocal imported, predictions
-        ids = studio.import_tasks(pid, batch)
-        # gold tasks must reach every annotator: raise their overlap before anyone labels them
-        for task, task_id in zip(batch, ids, strict=True):
-            if task.get("annotations"):
-                studio.set_task_overlap(task_id, GOLD_OVERLAP)
-        record.add_tasks(batch, ids)
-        imported += len(ids)
-        predictions += sum(len(task.get("predictions", [])) for task in batch)
+        seen: set[str] = set()
+        updates: list[tuple[int, dict[str, Any]]] = []
+        revived = 0
+        imported = 0
+        predictions = 0
+        sentences = 0
+        pending: list[dict[str, Any]] = []
+        total_chars = sum(len(a.text) for a in todo) or 1
+        chars = 0
 
-    for run, tasks in _task_runs(todo, gold, config, rules):
-        chars += sum(len(a.text) for a in run)
-        for task in tasks:
-            sentences += 1
-            sid = str(task["data"]["sentence_id"])
-            if sid in seen:
-                continue
-            seen.add(sid)
-            known = by_sid.get(sid)
-            if known is None:
-                pending.append(task)
-                continue
-            patch = _patch(known, task, config)
-            if patch:
-                revived += bool(patch.pop("revived", False))
-                updates.append((int(known["id"]), patch))
-        # the first batch goes as soon as it is there, so Label Studio starts early
-        if len(pending) >= (batch_size if imported else batch_size // 4):
+        def send(batch: list[dict[str, Any]]) -> None:
+            nonlocal imported, predictions
+            ids = studio.import_tasks(pid, batch)
+            # gold tasks must reach every annotator: raise their overlap before anyone labels them
+            for task, task_id in zip(batch, ids, strict=True):
+                if task.get("annotations"):
+                    studio.set_task_overlap(task_id, GOLD_OVERLAP)
+            record.add_tasks(batch, ids)
+            imported += len(ids)
+            predictions += sum(len(task.get("predictions", [])) for task in batch)
+
+        stream = early if early is not None else cleanup.enter_context(TaskStream(todo, config, rules))
+        assert [a.doc_id for a in stream.articles] == [a.doc_id for a in todo]
+        for run, tasks in _task_runs(stream, gold):
+            chars += sum(len(a.text) for a in run)
+            for task in tasks:
+                sentences += 1
+                sid = str(task["data"]["sentence_id"])
+                if sid in seen:
+                    continue
+                seen.add(sid)
+                known = by_sid.get(sid)
+                if known is None:
+                    pending.append(task)
+                    continue
+                patch = _patch(known, task, config)
+                if patch:
+                    revived += bool(patch.pop("revived", False))
+                    updates.append((int(known["id"]), patch))
+            # full batches; a smaller one when the splitter is behind, so Label Studio never idles
+            if len(pending) >= batch_size or (len(pending) >= MIN_BATCH and stream.waiting()):
+                send(pending)
+                pending = []
+            if progress:
+                # new sentences so far, scaled to the characters still to split
+                progress(imported, round((imported + len(pending)) * total_chars / max(chars, 1)))
+        if pending:
             send(pending)
-            pending = []
+        stream.close()
+        refreshed = len(updates) - revived
+
+        # sentences of the pushed articles that the articles no longer produce
+        superseded = 0
+        marked_at = _now()
+        for old in existing:
+            data = old.get("data") or {}
+            sid = data.get("sentence_id")
+            if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
+                continue
+            meta = dict(old.get("meta") or {})
+            if not meta.get("superseded"):
+                meta.update(superseded=True, superseded_at=marked_at)
+                updates.append((int(old["id"]), {"meta": meta, "overlap": 0, "is_labeled": True}))
+                superseded += 1
+            elif old.get("overlap") != 0 or not old.get("is_labeled"):
+                # Label Studio resets every task's overlap when the project's overlap is set to 1
+                updates.append((int(old["id"]), {"overlap": 0, "is_labeled": True}))
+
+        total = imported + len(updates)
         if progress:
-            # new sentences so far, scaled to the characters still to split
-            progress(imported, round((imported + len(pending)) * total_chars / max(chars, 1)))
-    if pending:
-        send(pending)
-    refreshed = len(updates) - revived
+            progress(imported, total)
+        # Label Studio answers a task update in about 0.1 s (it recomputes the task's fields and the
+        # project summary); a few in parallel keep a push that refreshes every sentence bearable.
+        with ThreadPoolExecutor(max_workers=UPDATE_WORKERS) as pool:
+            futures = [pool.submit(studio.update_task, task_id, patch) for task_id, patch in updates]
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                if progress and (done % 50 == 0 or done == len(updates)):
+                    progress(imported + done, total)
 
-    # sentences of the pushed articles that the articles no longer produce
-    superseded = 0
-    marked_at = _now()
-    for old in existing:
-        data = old.get("data") or {}
-        sid = data.get("sentence_id")
-        if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
-            continue
-        meta = dict(old.get("meta") or {})
-        if not meta.get("superseded"):
-            meta.update(superseded=True, superseded_at=marked_at)
-            updates.append((int(old["id"]), {"meta": meta, "overlap": 0, "is_labeled": True}))
-            superseded += 1
-        elif old.get("overlap") != 0 or not old.get("is_labeled"):
-            # Label Studio resets every task's overlap when the project's overlap is set to 1
-            updates.append((int(old["id"]), {"overlap": 0, "is_labeled": True}))
+        if (
+            rules is not None
+            and version is not None
+            and not created
+            and project.get("model_version") != version
+        ):
+            predictions += _switch_model_version(studio, pid, config.name, prepared, version)
+            changed["model_version"] = version
 
-    total = imported + len(updates)
-    if progress:
-        progress(imported, total)
-    # Label Studio answers a task update in about 0.1 s (it recomputes the task's fields and the
-    # project summary); a few in parallel keep a push that refreshes every sentence bearable.
-    with ThreadPoolExecutor(max_workers=UPDATE_WORKERS) as pool:
-        futures = [pool.submit(studio.update_task, task_id, patch) for task_id, patch in updates]
-        for done, future in enumerate(as_completed(futures), start=1):
-            future.result()
-            if progress and (done % 50 == 0 or done == len(updates)):
-                progress(imported + done, total)
+        if created:
+            record.stamp = stamp
+        elif imported or updates or changed:
+            # tell other machines' records that the tasks changed
+            studio.update_project(pid, config.name, {}, stamp=stamp)
+            record.stamp = stamp
+        for article in todo:
+            record.articles[article.doc_id] = digests[article.doc_id]
+        push_manifest.save(cache, record)
 
-    if rules is not None and version is not None and not created and project.get("model_version") != version:
-        predictions += _switch_model_version(studio, pid, config.name, prepared, version)
-        changed["model_version"] = version
-
-    if created:
-        record.stamp = stamp
-    elif imported or updates or changed:
-        # tell other machines' records that the tasks changed
-        studio.update_project(pid, config.name, {}, stamp=stamp)
-        record.stamp = stamp
-    for article in todo:
-        record.articles[article.doc_id] = digests[article.doc_id]
-    push_manifest.save(cache, record)
-
-    unchanged = len(_unchanged(prepared.articles, todo, record))
-    return PushResult(
-        project_id=pid,
-        project_url=f"{studio.url}/projects/{pid}/data",
-        created=created,
-        updated=bool(changed),
-        articles=len(prepared.articles),
-        sentences=sentences + unchanged,
-        imported=imported,
-        already_present=sentences - imported + unchanged,
-        seconds=time.perf_counter() - began,
-        refreshed=refreshed,
-        superseded=superseded,
-        revived=revived,
-        predictions=predictions,
-        suggestions_version=version,
-        guidelines=prepared.guidelines,
-    )
+        unchanged = len(_unchanged(prepared.articles, todo, record))
+        return PushResult(
+            project_id=pid,
+            project_url=f"{studio.url}/projects/{pid}/data",
+            created=created,
+            updated=bool(changed),
+            articles=len(prepared.articles),
+            sentences=sentences + unchanged,
+            imported=imported,
+            already_present=sentences - imported + unchanged,
+            seconds=time.perf_counter() - began,
+            refreshed=refreshed,
+            superseded=superseded,
+            revived=revived,
+            predictions=predictions,
+            suggestions_version=version,
+            guidelines=prepared.guidelines,
+        )
 
 
 def _stamp() -> str:
@@ -633,20 +682,17 @@ def _unchanged(
 
 
 def _task_runs(
-    articles: Sequence[Article],
-    gold: list[dict[str, Any]],
-    config: ProjectConfig,
-    rules: Any,
+    stream: TaskStream, gold: list[dict[str, Any]]
 ) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
     """Runs of tasks to compare and import. Gold sentences are spread through all the tasks,
-    which then have to be split first; without gold the tasks stream (``stream_tasks``)."""
+    which then have to be split first; without gold the runs stream as they are split."""
     if not gold:
-        yield from stream_tasks(articles, config, rules)
+        yield from stream
         return
     tasks: list[dict[str, Any]] = []
-    for _, run in stream_tasks(articles, config, rules):
+    for _, run in stream:
         tasks.extend(run)
-    yield list(articles), interleave(tasks, gold)
+    yield list(stream.articles), interleave(tasks, gold)
 
 
 def _patch(old: dict[str, Any], task: dict[str, Any], config: ProjectConfig) -> dict[str, Any]:
