@@ -118,7 +118,7 @@ def serve(
         return
     with err.status("Starting Label Studio (the first start takes about a minute)…"):
         info = server.start_server(data_dir, port=port, database=database)
-    out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url}")
+    out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url} ({info.database})")
     out.print(
         f"Admin login (e-mail, password, API key) is stored in {info.login_file} (readable by you only)."
     )

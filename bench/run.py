@@ -53,7 +53,7 @@ from rich.table import Table  # noqa: E402
 from annotate import __version__, postgres, server  # noqa: E402
 from annotate.config import ProjectConfig, load_config  # noqa: E402
 from annotate.pull import STATE_FILE, WATERMARK_MARGIN, pull, tidy_annotations, tidy_sentences  # noqa: E402
-from annotate.push import BATCH_SIZE, prepare, push  # noqa: E402
+from annotate.push import BATCH_SIZE, MIN_BATCH, prepare, push  # noqa: E402
 from annotate.studio import Connection, Studio, parse_time  # noqa: E402
 from bench import simulate, textgen  # noqa: E402
 
@@ -266,8 +266,8 @@ def bench_push(
             f"mean of two runs each, in the order raw, push, push, raw: raw {raws[0]:.2f} / "
             f"{raws[1]:.2f} s, push {pushes[0]:.2f} / {pushes[1]:.2f} s.",
             f"read + split + suggestions in one process (timed separately): {prepare_s:.2f} s, which "
-            f"push overlaps with the imports (split in a worker process, {BATCH_SIZE // 4:,} tasks in "
-            f"the first request, then {BATCH_SIZE:,}).",
+            f"push overlaps with the imports (split in a worker process; import requests of "
+            f"{BATCH_SIZE:,} tasks, or of {MIN_BATCH:,}+ whenever the worker is behind the server).",
             f"payload {len(body) / 1e6:.1f} MB; {suggested:,} tasks carry a cue suggestion "
             "(prediction), in both.",
         ],
@@ -668,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "elapsed": time.perf_counter() - began,
-        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
     }
     if str(args.out) != "-":
         key = ("quick" if args.quick else "full") + ("" if args.database == "sqlite" else f"-{args.database}")
