@@ -57,7 +57,7 @@ MIN_BATCH = 250
 #: Characters of articles split at a time (about 500 news sentences).
 RUN_CHARS = 75_000
 #: Below this many characters a push splits in its own process; above, in a worker alongside imports.
-PIPELINE_CHARS = 300_000
+PIPELINE_CHARS = 50_000
 #: Task updates sent at once (refreshed, superseded and revived sentences).
 UPDATE_WORKERS = 4
 Progress = Callable[[int, int], None]
@@ -568,7 +568,8 @@ def push(
                     revived += bool(patch.pop("revived", False))
                     updates.append((int(known["id"]), patch))
             # full batches; a smaller one when the splitter is behind, so Label Studio never idles
-            if len(pending) >= batch_size or (len(pending) >= MIN_BATCH and stream.waiting()):
+            smallest = MIN_BATCH if imported else 1  # the first request goes as soon as it can
+            if len(pending) >= batch_size or (len(pending) >= smallest and stream.waiting()):
                 send(pending)
                 pending = []
             if progress:
