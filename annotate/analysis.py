@@ -26,6 +26,7 @@ from annotate.agreement import choice_answers, field_agreement, pairwise_kappa
 from annotate.config import ProjectConfig
 from annotate.exports import DEFAULT_OUT, project_dir, read_json, read_table, write_csv, write_text
 from annotate.gold import expected_labels, gold_accuracy
+from annotate.pull import ANNOTATION_COLUMNS
 from annotate.push import suggestion_rules
 from annotate.report import render_report
 from annotate.spans import cue_agreement
@@ -70,6 +71,8 @@ ANNOTATOR_COLUMNS = [
 ]
 #: Dawid–Skene iterations: enough to settle on campaign-sized crowds.
 DS_MAX_ITER = 500
+#: The columns of annotations.parquet the summaries read (not ``task_id``, ``created_at``).
+SUMMARY_ANNOTATION_COLUMNS = [c for c in ANNOTATION_COLUMNS if c not in ("task_id", "created_at")]
 #: Steps ``compute_tables`` reports; ``summarize`` adds reading and three writing steps.
 COMPUTE_STEPS = 6
 SUMMARIZE_STEPS = COMPUTE_STEPS + 4
@@ -248,9 +251,10 @@ def _annotator_figures(
 def load_pulled(
     config: ProjectConfig, out_dir: Path | str
 ) -> tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """The folder and the tables of the last pull: annotations, sentences, adjudications (or None)."""
+    """The folder and the tables of the last pull: annotations (the ``SUMMARY_ANNOTATION_COLUMNS``
+    the summaries use), sentences, adjudications (or None)."""
     folder = project_dir(out_dir, config.name)
-    annotations = read_table(folder / "annotations.parquet")
+    annotations = read_table(folder / "annotations.parquet", columns=SUMMARY_ANNOTATION_COLUMNS)
     sentences = read_table(folder / "sentences.parquet")
     adjudications = (
         read_table(folder / "adjudications.parquet") if (folder / "adjudications.parquet").exists() else None

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from annotate.errors import ExportError
 
@@ -126,12 +127,16 @@ def write_text(text: str, path: Path) -> Path:
     return _write(path, writer)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read an exported Parquet table; ExportError saying to pull first when it is missing."""
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read an exported Parquet table (only those of ``columns`` it has, when given);
+    ExportError saying to pull first when it is missing."""
     if not path.exists():
         raise ExportError(f"{path} does not exist: run 'annotate pull' first")
     try:
-        return pd.read_parquet(path)
+        if columns is not None:
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in present]
+        return pd.read_parquet(path, columns=columns)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise ExportError(
             f"{path} is not a readable Parquet file ({type(exc).__name__}); run 'annotate pull --full'"

@@ -66,3 +66,10 @@ def test_csv_of_mixed_python_objects_falls_back_to_pandas(tmp_path):
     df = pd.DataFrame({"value": [1, "two", {"three": 3}]})
     text = write_csv(df, tmp_path / "t.csv").read_text(encoding="utf-8-sig")
     assert text.splitlines() == ["value", "1", "two", "{'three': 3}"]
+
+
+def test_read_table_reads_only_the_columns_asked_for_that_exist(tmp_path):
+    target = write_parquet(pd.DataFrame({"a": [1], "b": ["x"], "c": [2.5]}), tmp_path / "t.parquet")
+    assert list(read_table(target, columns=["c", "a"]).columns) == ["c", "a"]
+    # an export written before a column existed still reads
+    assert list(read_table(target, columns=["a", "ground_truth"]).columns) == ["a"]
