@@ -1,8 +1,9 @@
 """Push articles to Label Studio: ingest, split, create or update the project, import new sentences.
 
-Everything that can fail on the user's input (reading, splitting, the config, the gold file,
-the guidelines, the cue rules) happens in `prepare`, before the first request to the server,
-so a bad batch pushes nothing.
+Everything that can fail on the user's input (reading and checking the articles and their
+languages, the config, the gold file, the guidelines, the cue rules) happens in `prepare`,
+before the first request to the server, so a bad batch pushes nothing. Splitting cannot fail
+on checked input; it runs during the push, in a worker process, while Label Studio imports.
 
 What a push does to the project:
 
