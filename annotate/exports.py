@@ -74,7 +74,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
             # pyarrow reads tz-aware columns through Series.values, which pandas 3.1 deprecates
             warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
             table = _csv_ready(pa.Table.from_pandas(df, preserve_index=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # a column pyarrow cannot type
         return _write(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
     def writer(tmp: Path) -> None:

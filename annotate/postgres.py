@@ -351,14 +351,7 @@ def _ensure_database(db: Database) -> None:
     import psycopg  # Label Studio's own PostgreSQL driver
 
     try:
-        with psycopg.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password,
-            dbname="postgres",
-            connect_timeout=10,
-        ) as conn:
+        with _connect(db, "postgres") as conn:
             conn.autocommit = True
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone()
             if not exists:
@@ -370,19 +363,26 @@ def _ensure_database(db: Database) -> None:
         ) from None
 
 
+def _connect(db: Database, dbname: str, timeout: float = 10.0) -> Any:
+    """A psycopg connection to ``dbname`` on ``db``'s server, as ``db``'s user."""
+    import psycopg  # Label Studio's own PostgreSQL driver
+
+    return psycopg.connect(
+        host=db.host,
+        port=db.port,
+        user=db.user,
+        password=db.password,
+        dbname=dbname,
+        connect_timeout=int(timeout),
+    )
+
+
 def check_connection(db: Database, timeout: float = 10.0) -> None:
     """Connect once; ServerError saying what failed (a wrong password, no database, nothing listening)."""
     import psycopg
 
     try:
-        with psycopg.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password,
-            dbname=db.name,
-            connect_timeout=int(timeout),
-        ):
+        with _connect(db, db.name, timeout):
             pass
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

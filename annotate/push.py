@@ -501,8 +501,8 @@ def push(
                     url, pid, project.get("created_at"), shape, stamp=push_stamp(project)
                 )
             todo = [a for a in prepared.articles if record.articles.get(a.doc_id) != digests[a.doc_id]]
-            changed_docs = {a.doc_id for a in todo}
-            ids = [tid for tid, doc in record.sentences.values() if doc in changed_docs]
+            docs = {a.doc_id for a in todo}
+            ids = [tid for tid, doc in record.sentences.values() if doc in docs]
             existing = studio.task_records(pid, ids) if ids else []
             gold = prepared.gold_tasks if created else []
         else:
@@ -510,6 +510,7 @@ def push(
                 studio.update_project(pid, config.name, changed)
             existing = studio.task_records(pid)
             todo = list(prepared.articles)
+            docs = set(digests)
             gold = prepared.gold_tasks
             record = push_manifest.PushManifest(url, pid, project.get("created_at"), shape)
             record.sentences = {
@@ -519,7 +520,6 @@ def push(
             }
             record.task_number = len(existing)
             record.max_task_id = max((int(r["id"]) for r in existing), default=0)
-        docs = {a.doc_id for a in todo}
         # the record is rewritten at the end; a push that stops half-way leaves none
         push_manifest.forget(cache, url, project)
 

@@ -55,7 +55,6 @@ __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "sta
 #: Sparse fields of a task page: the annotation facts status needs, nothing else.
 INCLUDE = "id,meta,annotations,completed_by,was_cancelled,ground_truth,created_at"
 CACHE_VERSION = 2
-CACHE_DIR_ENV = cache.CACHE_DIR_ENV
 #: Concurrent requests for drafts.
 DRAFT_WORKERS = 6
 ANNOTATOR_STATUS_COLUMNS = ["annotator", "today", "annotations", "skipped", "drafts", "last_submitted"]
