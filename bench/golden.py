@@ -79,11 +79,13 @@ def main(argv: list[str]) -> int:
         return 0
     old, new = files(Path(argv[0])), files(Path(argv[1]))
     if old.keys() != new.keys():
-        print(f"files differ: only in old {sorted(old.keys() - new.keys())}, only in new {sorted(new.keys() - old.keys())}")
+        only_old, only_new = sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+        print(f"files differ: only in old {only_old}, only in new {only_new}")
         return 1
     for name in old:
         if old[name] != new[name]:
-            diff = difflib.unified_diff(old[name].splitlines(), new[name].splitlines(), name, name, lineterm="", n=1)
+            lines = old[name].splitlines(), new[name].splitlines()
+            diff = difflib.unified_diff(*lines, name, name, lineterm="", n=1)
             print("\n".join(list(diff)[:60]))
             return 1
     print(f"identical: {len(old)} files ({', '.join(old)})")
