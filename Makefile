@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck browser bench stop clean
+.PHONY: install demo test unit lint typecheck browser bench stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
@@ -21,9 +21,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/annotate demo --simulate 3
 
-## lint, type-check and the whole test suite (starts its own Label Studio)
+## lint, type-check, the import contracts and the whole test suite (starts its own Label Studio)
 test: lint typecheck browser
 	$(BIN)/pytest
+
+## the tests that need no Label Studio and no browser, on both cores (under a minute)
+unit: lint typecheck
+	$(BIN)/pytest -m "not server" -n 2
 
 ## Debian's Chromium for the browser tests (Playwright drives it; no browser download) and
 ## PostgreSQL's server binaries for the PostgreSQL test
@@ -37,6 +41,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check annotate tests bench
 	$(BIN)/ruff format --check annotate tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy annotate

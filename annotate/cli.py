@@ -20,16 +20,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from annotate import __version__, server
+from annotate import __version__
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import AnnotateError
-from annotate.exports import DEFAULT_OUT
-from annotate.studio import Connection, Studio, resolve_connection
+from annotate.files import DEFAULT_OUT
+from annotate.starter import CONFIG_ENV, DEFAULT_CONFIG, find_config, init_project
+from annotate.studio import server
+from annotate.studio.client import Connection, Studio, resolve_connection
 
 if TYPE_CHECKING:
-    from annotate.push import PushResult
-
-DEFAULT_CONFIG = Path("configs/stance.yaml")
+    from annotate.studio.push import PushResult
 
 app = typer.Typer(
     name="annotate",
@@ -41,7 +41,12 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Project config (YAML).")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help=f"Project config (YAML) [default: ${CONFIG_ENV}, else {DEFAULT_CONFIG}]."
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for exports; files go to OUT/<name>/.")]
 DataDirOpt = Annotated[
     Path | None,
@@ -88,8 +93,10 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _config(path: Path) -> ProjectConfig:
-    return load_config(path)
+def _config(given: Path | None) -> tuple[ProjectConfig, Path]:
+    """The config (``--config``, else ``$ANNOTATE_CONFIG``, else ./configs/stance.yaml) and its path."""
+    path = find_config(given)
+    return load_config(path), path
 
 
 def _studio(data_dir: Path | None = None) -> Studio:
@@ -125,11 +132,31 @@ def serve(
     out.print(f"Log: {info.log_file}. Stop it with: annotate serve --stop")
 
 
+HERE = Path(".")
+
+
+@app.command()
+@_handled
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder; files go to FOLDER/configs/.")] = HERE,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite starter files that exist.")] = False,
+) -> None:
+    """Write a starter config, annotation guidelines and cue rules into a project folder."""
+    written = init_project(folder, force=force)
+    for path in written:
+        out.print(f"Wrote {path}")
+    config = written[0]
+    out.print(
+        f"Edit {config} (name, targets, labels), then run: annotate serve, and "
+        f"annotate push ARTICLE...{'' if folder == HERE else f' --config {config}'}"
+    )
+
+
 @app.command()
 @_handled
 def push(
     articles: Annotated[list[Path], typer.Argument(help="Article files: .txt .md .csv .tsv .jsonl .html")],
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     encoding: Annotated[
         str | None,
         typer.Option(
@@ -150,13 +177,13 @@ def push(
     ] = False,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
-    from annotate.push import prepare
-    from annotate.push import push as do_push
+    from annotate.studio.push import prepare
+    from annotate.studio.push import push as do_push
 
-    cfg = _config(config)
+    cfg, config_path = _config(config)
     max_bytes = int(max_file_mb * 1024 * 1024) if max_file_mb is not None else None
     # bad input fails here, before any request
-    prepared = prepare(articles, cfg, config, encoding=encoding, max_bytes=max_bytes)
+    prepared = prepare(articles, cfg, config_path, encoding=encoding, max_bytes=max_bytes)
     with _studio() as studio, _progress("Importing sentences") as progress:
         result = do_push(prepared, cfg, studio, progress=progress, full=full)
     verb = "Created" if result.created else "Updated" if result.updated else "Found"
@@ -188,7 +215,7 @@ def _print_push_details(result: PushResult) -> None:
 @app.command()
 @_handled
 def pull(
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,
     full: Annotated[bool, typer.Option("--full", help="Refetch everything instead of what changed.")] = False,
     snapshot: Annotated[
@@ -196,9 +223,9 @@ def pull(
     ] = False,
 ) -> None:
     """Fetch annotations (only what changed since the last pull) into exports/<name>/."""
-    from annotate.pull import pull as do_pull
+    from annotate.workflows import pull as do_pull
 
-    cfg = _config(config)
+    cfg, _ = _config(config)
     with _studio() as studio, _progress("Fetching tasks") as progress:
         result = do_pull(cfg, studio, out_dir, full=full, progress=progress, snapshot=snapshot)
     kind = "Full pull" if result.full else "Incremental pull"
@@ -213,7 +240,7 @@ def pull(
 @app.command()
 @_handled
 def summarize(
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,
     exclude_flagged: Annotated[
         bool,
@@ -223,11 +250,12 @@ def summarize(
     ] = False,
 ) -> None:
     """Agreement, majority labels, per-document stance and the report, from the last pull."""
-    from annotate.analysis import summarize as do_summarize
+    from annotate.outputs.summarize import summarize as do_summarize
 
+    cfg, config_path = _config(config)
     with _progress("Summarizing (steps)") as progress:
         result = do_summarize(
-            _config(config), out_dir, exclude_flagged=exclude_flagged, config_path=config, progress=progress
+            cfg, out_dir, exclude_flagged=exclude_flagged, config_path=config_path, progress=progress
         )
     if result.excluded:
         out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
@@ -257,7 +285,7 @@ def _print_agreement(agreement: pd.DataFrame) -> None:
 @app.command()
 @_handled
 def adjudicate(
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,
     by: Annotated[
         str, typer.Option(help="Which sentences need review: contested, margin, dawid-skene or alpha.")
@@ -272,13 +300,11 @@ def adjudicate(
     ] = False,
 ) -> None:
     """Send contested sentences from the last pull to the review project for a final decision."""
-    from annotate.analysis import adjudicate_from_exports
+    from annotate.workflows import adjudicate as do_adjudicate
 
-    cfg = _config(config)
+    cfg, _ = _config(config)
     with _studio() as studio:
-        result = adjudicate_from_exports(
-            cfg, studio, out_dir, by=by, threshold=threshold, show_names=show_names
-        )
+        result = do_adjudicate(cfg, studio, out_dir, by=by, threshold=threshold, show_names=show_names)
     out.print(
         f"{result.selected} sentence × field decision(s) on {result.sentences} sentence(s) need review; "
         f"{result.imported} new in the review project, {result.already_present} already there."
@@ -289,7 +315,7 @@ def adjudicate(
 @app.command()
 @_handled
 def status(
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     local_time: Annotated[
         bool, typer.Option("--local-time", help="Count 'today' in this machine's time zone (default UTC).")
     ] = False,
@@ -303,9 +329,9 @@ def status(
     """Progress: sentences by number of annotations, per annotator today and in total, drafts."""
     from datetime import UTC, datetime
 
-    from annotate.status import status as do_status
+    from annotate.studio.status import status as do_status
 
-    cfg = _config(config)
+    cfg, _ = _config(config)
     tz = (datetime.now().astimezone().tzinfo or UTC) if local_time else UTC
     with _studio() as studio:
         r = do_status(cfg, studio, tz=tz, use_cache=not no_cache, refresh=refresh)
@@ -349,7 +375,7 @@ def diff(
         Path, typer.Argument(help="A snapshot folder (exports/<name>/snapshots/...) or an export folder.")
     ],
     new: Annotated[Path, typer.Argument(help="A later snapshot or export folder.")],
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     exclude_flagged: Annotated[
         bool, typer.Option("--exclude-flagged", help="Leave out annotators under the gold threshold.")
     ] = False,
@@ -358,10 +384,10 @@ def diff(
     ] = None,
 ) -> None:
     """Sentences whose final label changed between two snapshots (or export folders)."""
-    from annotate.exports import write_csv
-    from annotate.snapshots import diff as do_diff
+    from annotate.files import write_csv
+    from annotate.outputs.snapshots import diff as do_diff
 
-    changes = do_diff(old, new, _config(config), exclude_flagged=exclude_flagged)
+    changes = do_diff(old, new, _config(config)[0], exclude_flagged=exclude_flagged)
     if csv is not None:
         write_csv(changes, csv)
     if changes.empty:
@@ -397,18 +423,19 @@ def demo(
         int,
         typer.Option(help="Simulated demo annotators; 0 waits for real annotators until Ctrl-C."),
     ] = 0,
-    config: ConfigOpt = DEFAULT_CONFIG,
+    config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,
     port: Annotated[int, typer.Option(help="Port of the embedded server.")] = server.DEFAULT_PORT,
     data_dir: DataDirOpt = None,
 ) -> None:
     """The main job end to end on the embedded server, on the sample article."""
     from annotate import demo as demo_mod
-    from annotate.analysis import summarize as do_summarize
-    from annotate.pull import pull as do_pull
-    from annotate.push import prepare
-    from annotate.push import push as do_push
+    from annotate.outputs.summarize import summarize as do_summarize
+    from annotate.studio.push import prepare
+    from annotate.studio.push import push as do_push
+    from annotate.workflows import pull as do_pull
 
+    config = find_config(config, required=False)
     cfg = demo_mod.demo_config(config)
     with err.status("Starting Label Studio (the first start takes about a minute)…"):
         info = server.start_server(data_dir, port=port)

@@ -18,7 +18,8 @@ from typing import Any
 
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import ProjectNotFound
-from annotate.studio import Connection, Studio, user_email
+from annotate.starter import CONFIG_FILE, packaged_file
+from annotate.studio.client import Connection, Studio, user_email
 
 DEMO_DOMAIN = "annotate.localhost"
 SAMPLE_NAME = "china_us_ai_cooperation.txt"
@@ -40,10 +41,10 @@ def sample_article() -> Path:
 
 
 def demo_config(path: Path) -> ProjectConfig:
-    """The config at ``path``, or the sample config shipped with the package when it does not exist."""
+    """The config at ``path``, or the starter config shipped with the package when it does not exist."""
     if path.exists():
         return load_config(path)
-    return load_config(Path(str(resources.files("annotate") / "data" / "stance.yaml")))
+    return load_config(packaged_file(CONFIG_FILE))
 
 
 def demo_emails(n: int) -> list[str]:

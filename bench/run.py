@@ -50,11 +50,13 @@ import httpx  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from annotate import __version__, postgres, server  # noqa: E402
+from annotate import __version__  # noqa: E402
 from annotate.config import ProjectConfig, load_config  # noqa: E402
-from annotate.pull import STATE_FILE, WATERMARK_MARGIN, pull, tidy_annotations, tidy_sentences  # noqa: E402
-from annotate.push import BATCH_SIZE, MIN_BATCH, prepare, push  # noqa: E402
-from annotate.studio import Connection, Studio, parse_time  # noqa: E402
+from annotate.studio import postgres, server  # noqa: E402
+from annotate.studio.client import Connection, Studio, parse_time  # noqa: E402
+from annotate.studio.pull import STATE_FILE, WATERMARK_MARGIN, tidy_annotations, tidy_sentences  # noqa: E402
+from annotate.studio.push import BATCH_SIZE, MIN_BATCH, prepare, push  # noqa: E402
+from annotate.workflows import pull  # noqa: E402
 from bench import simulate, textgen  # noqa: E402
 
 CONFIG = ROOT / "configs" / "stance.yaml"
@@ -435,7 +437,7 @@ def bench_summarize(workdir: Path, rows: int) -> list[Row]:
         sentences = sentences[sentences["task_id"].isin(tasks)]
         folder = out / config.name
         folder.mkdir(parents=True)
-        from annotate.exports import write_json, write_parquet
+        from annotate.files import write_json, write_parquet
 
         write_parquet(annotations, folder / "annotations.parquet")
         write_parquet(sentences, folder / "sentences.parquet")
@@ -481,8 +483,8 @@ def bench_summarize(workdir: Path, rows: int) -> list[Row]:
 def bench_split(size: int) -> list[Row]:
     import pysbd
 
-    from annotate.parallel_split import default_processes, split_texts
-    from annotate.segment import split_text
+    from annotate.ingest.parallel_split import default_processes, split_texts
+    from annotate.ingest.segment import split_text
 
     articles = textgen.articles_with_bytes(size, seed=7)
     texts = [a.text for a in articles]

@@ -21,8 +21,9 @@ def main(argv: list[str]) -> int:
     out_dir, config_path, name = Path(argv[0]), Path(argv[1]), argv[2]
     write = "--write" in argv[3:]
     began = time.perf_counter()
-    from annotate.analysis import compute_tables, load_pulled, summarize
     from annotate.config import load_config
+    from annotate.outputs.summarize import load_pulled, summarize
+    from annotate.quality.tables import compute_tables
 
     config = load_config(config_path).model_copy(update={"name": name})
     imported = time.perf_counter()

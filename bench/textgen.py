@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from annotate.segment import split_text
+from annotate.ingest.segment import split_text
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotate" / "data" / "china_us_ai_cooperation.txt"
 

@@ -2,6 +2,10 @@
 
 Tests that need the server take ``studio`` (the admin's session), ``make_project``
 (a fresh config with a unique project name) or ``annotator_keys`` (real users).
+
+Markers come from the fixtures a test uses, so nobody has to remember them: a test that
+(even indirectly) uses ``label_studio`` is marked ``server``, one that uses ``browser`` is
+marked ``browser`` and ``server``. ``make unit`` runs everything else (``-m "not server"``).
 """
 
 from __future__ import annotations
@@ -13,13 +17,26 @@ from pathlib import Path
 
 import pytest
 
-from annotate import server
 from annotate.config import ProjectConfig, load_config
-from annotate.studio import Connection, Studio
+from annotate.studio import server
+from annotate.studio.client import Connection, Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 STANCE_YAML = ROOT / "configs" / "stance.yaml"
 _counter = itertools.count(1)
+#: Fixtures that start a Label Studio (the session's, or one of a test module's own).
+SERVER_FIXTURES = frozenset({"label_studio", "pg_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the real parts its fixtures start: ``server`` and ``browser``."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "browser" in used:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.server)
+        if used & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")

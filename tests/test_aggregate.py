@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotate.aggregate import (
+from annotate.errors import InputError
+from annotate.quality.aggregate import (
     DS_LABEL_COLUMNS,
     DS_RELIABILITY_COLUMNS,
     DawidSkeneResult,
@@ -21,9 +22,8 @@ from annotate.aggregate import (
     dawid_skene,
     dawid_skene_fields,
 )
-from annotate.agreement import choice_answers
-from annotate.errors import InputError
-from annotate.summary import majority_labels
+from annotate.quality.agreement import choice_answers
+from annotate.quality.majority import majority_labels
 
 STANCE = ["Favor", "Against", "Neutral", "Not addressed"]
 TYPES = ["Fact", "Opinion"]
@@ -539,7 +539,7 @@ def test_fields_empty_and_errors() -> None:
 def test_doctests() -> None:
     import doctest
 
-    import annotate.aggregate
+    import annotate.quality.aggregate
 
-    result = doctest.testmod(annotate.aggregate)
+    result = doctest.testmod(annotate.quality.aggregate)
     assert result.attempted >= 5 and result.failed == 0

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from annotate.agreement import (
+from annotate.config import parse_config
+from annotate.errors import ExportError, InputError
+from annotate.quality.agreement import (
     AGREEMENT_COLUMNS,
     PAIR_COLUMNS,
     Level,
@@ -32,8 +34,6 @@ from annotate.agreement import (
     percent_agreement,
     reliability_matrix,
 )
-from annotate.config import parse_config
-from annotate.errors import ExportError, InputError
 
 NAN = np.nan
 T0 = pd.Timestamp("2026-01-01T00:00:00Z")
@@ -698,7 +698,7 @@ def test_doctests() -> None:
     """The module's doctests carry the published example too; run them with the suite."""
     import doctest
 
-    import annotate.agreement
+    import annotate.quality.agreement
 
-    result = doctest.testmod(annotate.agreement)
+    result = doctest.testmod(annotate.quality.agreement)
     assert result.attempted >= 8 and result.failed == 0

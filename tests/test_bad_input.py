@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.config import ProjectConfig, load_config
-from annotate.segment import MAX_SENTENCE_CHARS
-from annotate.server import free_port
+from annotate.ingest.segment import MAX_SENTENCE_CHARS
+from annotate.studio.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).parent / "data" / "bad"
@@ -217,7 +217,7 @@ def test_size_limit_can_be_raised_from_the_environment(
 
 def test_the_good_files_alone_pass(tmp_path: Path, good: Path) -> None:
     """The control: the good article (and the decodable fixtures) are ready to push."""
-    from annotate.push import prepare
+    from annotate.studio.push import prepare
 
     config_path = write_config(tmp_path)
     prepared = prepare(
@@ -228,7 +228,7 @@ def test_the_good_files_alone_pass(tmp_path: Path, good: Path) -> None:
 
 
 def test_run_on_sentence_is_split_before_it_reaches_label_studio(tmp_path: Path) -> None:
-    from annotate.push import prepare
+    from annotate.studio.push import prepare
 
     clause = "the minister said that the talks would continue, and that both sides had agreed, "
     text = "They met.\n" + (clause * 700)[:50_000].rstrip(", ") + ".\n"

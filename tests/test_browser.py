@@ -13,12 +13,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
 
-pytestmark = pytest.mark.server
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Test-Password-123"  # tests/conftest.py's annotator_keys

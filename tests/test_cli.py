@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from annotate import __version__
 from annotate.cli import app
-from annotate.server import free_port
+from annotate.studio.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -27,7 +27,17 @@ def _error_line(output: str) -> str:
 def test_every_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]  # type: ignore[union-attr]
-    assert set(commands) == {"serve", "push", "pull", "summarize", "adjudicate", "status", "diff", "demo"}
+    assert set(commands) == {
+        "init",
+        "serve",
+        "push",
+        "pull",
+        "summarize",
+        "adjudicate",
+        "status",
+        "diff",
+        "demo",
+    }
     for name in commands:
         assert re.search(rf"annotate {name}\b", readme), f"README does not document 'annotate {name}'"
 

@@ -332,8 +332,3 @@ def test_blind_may_be_empty_or_every_field() -> None:
     assert parse_config(config_with(blind=None)).blind == []
     every = ["outlet", "country", "author", "published", "url"]
     assert parse_config(config_with(blind=every)).blind == every
-
-
-def test_packaged_sample_config_is_the_same_file() -> None:
-    packaged = Path(__file__).resolve().parents[1] / "annotate" / "data" / "stance.yaml"
-    assert packaged.read_bytes() == SAMPLE.read_bytes()

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.studio import Connection, Studio
+from annotate.studio.client import Connection, Studio
 
 runner = CliRunner()
 
@@ -219,7 +219,8 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
     out = tmp_path / "exports"
     folder = out / config.name
 
-    from annotate.pull import WATERMARK_MARGIN, pull
+    from annotate.studio.pull import WATERMARK_MARGIN
+    from annotate.workflows import pull
 
     def settled_pull(**kwargs):
         # A pull refetches tasks changed within WATERMARK_MARGIN before the previous pull began;
@@ -325,7 +326,7 @@ def test_published_alpha_after_round_trip(tmp_path, make_project, server_env, an
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     )
     # the same pulled data read as an ordered scale and as an interval scale: 0.815 and 0.849
-    from annotate.analysis import compute_tables
+    from annotate.quality.tables import compute_tables
 
     pulled = pd.read_parquet(out / config.name / "annotations.parquet")
     sentences = pd.read_parquet(out / config.name / "sentences.parquet")
@@ -359,7 +360,7 @@ def test_full_pull_leaves_no_export_behind(
     export_dir = Path(label_studio.data_dir) / "export"
     before = set(export_dir.glob("*")) if export_dir.exists() else set()
 
-    from annotate.pull import pull
+    from annotate.workflows import pull
 
     result = pull(config, studio, tmp_path / "exports", full=True)
     assert result.full and result.annotations == 18
@@ -384,7 +385,7 @@ def test_snapshot_left_by_a_killed_pull_is_deleted_later(pushed, studio):
     server; a later pull deletes ours once they are old, and never anybody else's."""
     from datetime import timedelta
 
-    from annotate.studio import SNAPSHOT_TITLE
+    from annotate.studio.client import SNAPSHOT_TITLE
 
     config, _, _ = pushed
     pid = int(studio.find_project(config.name)["id"])

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
-from annotate.adjudicate import tidy_adjudications
-from annotate.analysis import TABLE_FILES, compute_tables
 from annotate.columns import FILES, SHEETS, sheet_columns
 from annotate.config import ProjectConfig, parse_config
-from annotate.dictionary import public_url, render_dictionary, write_dictionary
-from annotate.pull import tidy_annotations, tidy_sentences
-from annotate.push import suggestion_rules
-from annotate.workbook import sheet_tables
+from annotate.ingest.cues import suggestion_rules
+from annotate.outputs.dictionary import public_url, render_dictionary, write_dictionary
+from annotate.outputs.workbook import sheet_tables
+from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.studio.pull import tidy_annotations, tidy_sentences
+from annotate.studio.review import tidy_adjudications
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 USERS = {1: "ann@example.org", 2: "ben@example.org", 3: "cat@example.org", 4: "judge@example.org"}
@@ -168,11 +167,10 @@ def test_markdown_cells_are_escaped() -> None:
     assert "“x\\|y z”" in text
 
 
-@pytest.mark.server
 def test_pull_writes_the_dictionary_and_never_the_key(tmp_path, make_project, studio, annotator_keys):
-    from annotate.pull import pull
-    from annotate.push import prepare, push
-    from annotate.studio import Connection, Studio
+    from annotate.studio.client import Connection, Studio
+    from annotate.studio.push import prepare, push
+    from annotate.workflows import pull
 
     cfg, cfg_path = make_project()
     article = tmp_path / "a.txt"

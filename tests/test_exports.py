@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from annotate.errors import ExportError
-from annotate.exports import atomic_path, project_dir, read_table, write_csv, write_parquet
+from annotate.files import atomic_path, project_dir, read_table, write_csv, write_parquet
 
 
 def test_failed_write_keeps_previous_file(tmp_path):

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 from faultproxy import FaultProxy
 
-from annotate import server
 from annotate.errors import ServerError
-from annotate.ports import port_free
-from annotate.pull import pull
-from annotate.push import prepare, push
-from annotate.studio import Connection, Studio
+from annotate.studio import server
+from annotate.studio.client import Connection, Studio
+from annotate.studio.ports import port_free
+from annotate.studio.push import prepare, push
+from annotate.workflows import pull
 
 
 def _kill(data_dir: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import InputError
-from annotate.ingest import MAX_UNBROKEN_CHARS, SUPPORTED_SUFFIXES, Article, read_articles, slugify
+from annotate.ingest.articles import MAX_UNBROKEN_CHARS, SUPPORTED_SUFFIXES, Article, read_articles, slugify
 
 DATA = Path(__file__).parent / "data" / "ingest"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from annotate import segment
-from annotate.ingest import Article
-from annotate.parallel_split import _LINE, split_articles, split_texts
-from annotate.segment import split_article, split_text
+from annotate.ingest import segment
+from annotate.ingest.articles import Article
+from annotate.ingest.parallel_split import _LINE, split_articles, split_texts
+from annotate.ingest.segment import split_article, split_text
 
 GOLDEN = Path(__file__).parent / "golden" / "segment_cases.jsonl"
 SAMPLE = Path(__file__).parent.parent / "annotate" / "data" / "china_us_ai_cooperation.txt"

@@ -22,14 +22,13 @@ import krippendorff
 import pandas as pd
 import pytest
 
-from annotate import postgres, server
-from annotate.analysis import summarize
 from annotate.errors import ServerError
-from annotate.pull import WATERMARK_MARGIN, pull
-from annotate.push import push
-from annotate.studio import Connection, Studio
-
-pytestmark = pytest.mark.server
+from annotate.outputs.summarize import summarize
+from annotate.studio import postgres, server
+from annotate.studio.client import Connection, Studio
+from annotate.studio.pull import WATERMARK_MARGIN
+from annotate.studio.push import push
+from annotate.workflows import pull
 
 ARTICLE_ALPHA = (
     "Beijing Pledges Openness\n\n"

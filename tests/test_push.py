@@ -17,23 +17,17 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from annotate import suggest
 from annotate.cli import app
 from annotate.config import load_config
 from annotate.errors import InputError
-from annotate.gold import gold_tasks, read_gold
-from annotate.ingest import read_articles
-from annotate.pull import pull
-from annotate.push import (
-    guidelines_path,
-    packaged_file,
-    prepare,
-    push,
-    suggestions_path,
-    task_payloads,
-)
-from annotate.segment import split_article
-from annotate.studio import Connection, Studio
+from annotate.ingest import cues as suggest
+from annotate.ingest.articles import read_articles
+from annotate.ingest.segment import split_article
+from annotate.starter import guidelines_path, packaged_file, suggestions_path
+from annotate.studio.client import Connection, Studio
+from annotate.studio.gold import gold_tasks, read_gold
+from annotate.studio.push import prepare, push, task_payloads
+from annotate.workflows import pull
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +154,6 @@ def test_prepare_attaches_suggestions(tmp_path):
 # -- real server ----------------------------------------------------------------------------
 
 
-@pytest.mark.server
 def test_blinded_metadata_is_invisible_to_annotators_but_pulled(
     tmp_path, make_project, server_env, studio, annotator_keys
 ):
@@ -208,7 +201,6 @@ def test_blinded_metadata_is_invisible_to_annotators_but_pulled(
     )
 
 
-@pytest.mark.server
 def test_suggestions_are_predictions_that_prefill_the_stream(
     tmp_path, make_project, server_env, studio, annotator_keys
 ):
@@ -254,7 +246,6 @@ def test_suggestions_are_predictions_that_prefill_the_stream(
     assert not project["show_collab_predictions"] and project["model_version"] == ""
 
 
-@pytest.mark.server
 def test_suggestions_do_not_slow_push_much(tmp_path, make_project, server_env, studio):
     sample = packaged_file("china_us_ai_cooperation.txt").read_text(encoding="utf-8")
     paths = []
@@ -282,7 +273,6 @@ def test_suggestions_do_not_slow_push_much(tmp_path, make_project, server_env, s
     assert with_suggestions < 3 * plain + 5.0
 
 
-@pytest.mark.server
 def test_edited_sentence_is_superseded_not_orphaned(
     tmp_path, make_project, server_env, studio, annotator_keys
 ):
@@ -343,7 +333,6 @@ def test_edited_sentence_is_superseded_not_orphaned(
     assert not flags["Both praised the talks."] and flags["Both sides praised the talks."]
 
 
-@pytest.mark.server
 @pytest.mark.parametrize(
     ("skip_queue", "back_to_me", "to_others"),
     [("requeue_for_me", True, False), ("requeue_for_others", False, True), ("ignore", False, False)],
@@ -376,7 +365,6 @@ def test_skipped_sentence_is_requeued_as_configured(
     assert int(annotations["cancelled"].sum()) == 1
 
 
-@pytest.mark.server
 def test_guidelines_become_the_instructions(tmp_path, make_project, server_env, studio):
     config, cfg_path = make_project(suggestions=False)
     (cfg_path.parent / "guidelines.md").write_text(
@@ -403,7 +391,6 @@ def test_guidelines_become_the_instructions(tmp_path, make_project, server_env, 
     assert project["show_instruction"] is False and project["expert_instruction"] == ""
 
 
-@pytest.mark.server
 def test_sentences_pushed_by_earlier_versions_are_not_rewritten_for_nothing(
     tmp_path, make_project, server_env, studio
 ):

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.studio import Connection, Studio
+from annotate.studio.client import Connection, Studio
 
 runner = CliRunner()
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"

@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from annotate.analysis import compute_tables
 from annotate.cli import app
 from annotate.config import ProjectConfig, load_config
-from annotate.pull import ANNOTATION_COLUMNS, SENTENCE_COLUMNS, _typed_annotations
-from annotate.report import SECTIONS, contested_ranking, highlight, reliability_words, render_report
-from annotate.studio import Connection, Studio
+from annotate.outputs.report import SECTIONS, contested_ranking, highlight, reliability_words, render_report
+from annotate.quality.tables import compute_tables
+from annotate.studio.client import Connection, Studio
+from annotate.studio.pull import ANNOTATION_COLUMNS, SENTENCE_COLUMNS, _typed_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
 STANCE_YAML = ROOT / "configs" / "stance.yaml"

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from annotate import push as push_module
-from annotate import push_manifest
 from annotate.cli import app
-from annotate.push import prepare, push
-from annotate.studio import Studio, push_stamp
+from annotate.studio import push as push_module
+from annotate.studio import push_manifest
+from annotate.studio.client import Studio, push_stamp
+from annotate.studio.push import prepare, push
 
-pytestmark = pytest.mark.server
 runner = CliRunner()
 
 ARTICLES = {
@@ -71,7 +70,7 @@ def _live(studio: Studio, pid: int) -> dict[str, list[str]]:
 
 @pytest.fixture
 def recording(admin_login) -> RecordingStudio:
-    from annotate.studio import Connection
+    from annotate.studio.client import Connection
 
     with RecordingStudio(Connection(admin_login.url, admin_login.token, "test")) as s:
         yield s

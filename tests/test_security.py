@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from annotate import server
 from annotate.cli import app
 from annotate.config import parse_config
-from annotate.interface import build_label_config, label_config_fields
-from annotate.studio import Connection, Studio
+from annotate.studio import server
+from annotate.studio.client import Connection, Studio
+from annotate.studio.interface import build_label_config, label_config_fields
 
 runner = CliRunner()
 

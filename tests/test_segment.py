@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import InputError
-from annotate.ingest import Article, read_articles
-from annotate.segment import (
+from annotate.ingest.articles import Article, read_articles
+from annotate.ingest.segment import (
     MAX_SENTENCE_CHARS,
     Sentence,
     detect_language,

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from annotate import server
 from annotate.errors import ServerError
-from annotate.studio import Connection, Studio, resolve_connection
+from annotate.studio import server
+from annotate.studio.client import Connection, Studio, resolve_connection
 
 
 def _listen_addresses(port: int) -> set[str]:

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from annotate.adjudicate import tidy_adjudications
-from annotate.analysis import TABLE_FILES, compute_tables
 from annotate.config import ProjectConfig, parse_config
 from annotate.errors import ExportError
-from annotate.exports import write_csv, write_json, write_parquet
-from annotate.pull import tidy_annotations, tidy_sentences
-from annotate.snapshots import DIFF_COLUMNS, SNAPSHOT_FILE, diff, list_snapshots, snapshot
+from annotate.files import write_csv, write_json, write_parquet
+from annotate.outputs.snapshots import DIFF_COLUMNS, SNAPSHOT_FILE, diff, list_snapshots, snapshot
+from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.studio.pull import tidy_annotations, tidy_sentences
+from annotate.studio.review import tidy_adjudications
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 USERS = {1: "ann@example.org", 2: "ben@example.org", 3: "cat@example.org", 4: "judge@example.org"}
@@ -206,11 +206,11 @@ def test_diff_takes_snapshots_and_export_folders_and_rejects_anything_else(tmp_p
         snapshot(tmp_path / "empty")
 
 
-@pytest.mark.server
 def test_pull_with_snapshot_then_diff(tmp_path, make_project, studio, annotator_keys):
-    from annotate.pull import WATERMARK_MARGIN, pull
-    from annotate.push import prepare, push
-    from annotate.studio import Connection, Studio
+    from annotate.studio.client import Connection, Studio
+    from annotate.studio.pull import WATERMARK_MARGIN
+    from annotate.studio.push import prepare, push
+    from annotate.workflows import pull
 
     cfg, cfg_path = make_project()
     article = tmp_path / "a.txt"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import ExportError, InputError
-from annotate.spans import CUE_COLUMNS, TOKEN_COLUMNS, cue_agreement, span_f1, token_labels, tokenize
+from annotate.quality.spans import CUE_COLUMNS, TOKEN_COLUMNS, cue_agreement, span_f1, token_labels, tokenize
 
 T0 = pd.Timestamp("2026-01-01T00:00:00Z")
 LOADED, VAGUE = "Loaded language", "Vague attribution"
@@ -423,7 +423,7 @@ def test_spans_are_fast_enough() -> None:
 def test_doctests() -> None:
     import doctest
 
-    import annotate.spans
+    import annotate.quality.spans
 
-    result = doctest.testmod(annotate.spans)
+    result = doctest.testmod(annotate.quality.spans)
     assert result.attempted >= 4 and result.failed == 0

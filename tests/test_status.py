@@ -11,13 +11,11 @@ from typing import Any
 import pytest
 
 from annotate.errors import ProjectNotFound
-from annotate.gold import gold_result
-from annotate.pull import WATERMARK_MARGIN
-from annotate.push import prepare, push
-from annotate.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, status
-from annotate.studio import Connection, Studio
-
-pytestmark = pytest.mark.server
+from annotate.studio.client import Connection, Studio
+from annotate.studio.gold import gold_result
+from annotate.studio.pull import WATERMARK_MARGIN
+from annotate.studio.push import prepare, push
+from annotate.studio.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, status
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 ARTICLE = (

@@ -21,20 +21,12 @@ from hypothesis import strategies as st
 
 from annotate.config import load_config
 from annotate.errors import ConfigError, ExportError, InputError
-from annotate.ingest import read_articles
-from annotate.interface import build_label_config
-from annotate.segment import split_article
-from annotate.suggest import (
-    METRIC_COLUMNS,
-    TOTAL,
-    Rules,
-    Suggestion,
-    default_rules_path,
-    load_rules,
-    prediction,
-    suggest,
-    suggestion_metrics,
-)
+from annotate.ingest.articles import read_articles
+from annotate.ingest.cues import TOTAL, Rules, Suggestion, load_rules, prediction, suggest
+from annotate.ingest.segment import split_article
+from annotate.quality.suggestions import METRIC_COLUMNS, suggestion_metrics
+from annotate.starter import default_rules_path
+from annotate.studio.interface import build_label_config
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_YAML = ROOT / "configs" / "cues.yaml"

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotate.agreement import AGREEMENT_COLUMNS
 from annotate.errors import ExportError, InputError
-from annotate.summary import (
+from annotate.quality.agreement import AGREEMENT_COLUMNS
+from annotate.quality.majority import (
     ANNOTATOR_COLUMNS,
     DOCUMENT_STANCE_COLUMNS,
     NO_MAJORITY,

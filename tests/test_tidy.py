@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from annotate.pull import python_offsets, tidy_annotations
+from annotate.studio.pull import python_offsets, tidy_annotations
 
 TASK = {
     "id": 7,

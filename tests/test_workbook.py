@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 from openpyxl import load_workbook
 
-from annotate.analysis import SUMMARIZE_STEPS, TABLE_FILES, compute_tables
 from annotate.columns import SHEETS, sheet_columns
 from annotate.config import ProjectConfig, parse_config
-from annotate.dictionary import write_dictionary
-from annotate.exports import read_table, write_csv, write_parquet
-from annotate.ingest import Article
-from annotate.pull import tidy_annotations, tidy_sentences
-from annotate.push import suggestion_rules
-from annotate.segment import split_article
-from annotate.workbook import EXCEL_MAX_TEXT, write_workbook
+from annotate.files import read_table, write_csv, write_parquet
+from annotate.ingest.articles import Article
+from annotate.ingest.cues import suggestion_rules
+from annotate.ingest.segment import split_article
+from annotate.outputs.dictionary import write_dictionary
+from annotate.outputs.summarize import SUMMARIZE_STEPS
+from annotate.outputs.workbook import EXCEL_MAX_TEXT, write_workbook
+from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.studio.pull import tidy_annotations, tidy_sentences
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 USERS = {1: "ann@example.org", 2: "ben@example.org", 3: "cat@example.org", 9: "admin@example.org"}
@@ -289,12 +289,11 @@ def test_chinese_article_survives_every_format(tmp_path: Path) -> None:
     assert "中国（政府与政策）" in readme and ZH_TITLE in readme
 
 
-@pytest.mark.server
 def test_chinese_article_round_trip_through_label_studio(tmp_path, make_project, studio, annotator_keys):
-    from annotate.analysis import summarize
-    from annotate.pull import pull
-    from annotate.push import prepare, push
-    from annotate.studio import Connection, Studio
+    from annotate.outputs.summarize import summarize
+    from annotate.studio.client import Connection, Studio
+    from annotate.studio.push import prepare, push
+    from annotate.workflows import pull
 
     cfg, cfg_path = make_project(
         title=ZH_TITLE,

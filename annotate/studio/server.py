@@ -34,10 +34,10 @@ from typing import Any
 import platformdirs
 import requests
 
-from annotate import postgres
 from annotate.errors import ServerError
-from annotate.exports import write_private_json
-from annotate.ports import free_port, port_free
+from annotate.files import write_private_json
+from annotate.studio import postgres
+from annotate.studio.ports import free_port, port_free
 
 ADMIN_EMAIL = "admin@annotate.localhost"
 HOST = "127.0.0.1"

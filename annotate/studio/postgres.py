@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import ServerError
-from annotate.exports import write_private_json
-from annotate.ports import free_port, port_free
+from annotate.files import write_private_json
+from annotate.studio.ports import free_port, port_free
 
 STATE_FILE = "postgres.json"
 CLUSTER_DIR = "postgres"

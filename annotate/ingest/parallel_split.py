@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TypeVar
 
-from annotate.ingest import Article
-from annotate.segment import Sentence, split_article, split_text
+from annotate.ingest.articles import Article
+from annotate.ingest.segment import Sentence, split_article, split_text
 
 Span = tuple[int, int, int]
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any
 
 from annotate.errors import InputError
-from annotate.ingest import Article, language_code
+from annotate.ingest.articles import Article, language_code
 
 LANGUAGES = ("en", "zh")
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from annotate.columns import CSV_ENCODING_NOTE, FILES, READING_NOTES, FileDoc
 from annotate.config import ProjectConfig
-from annotate.exports import write_text
+from annotate.files import write_text
 
 __all__ = ["DICTIONARY_FILE", "render_dictionary", "write_dictionary"]
 

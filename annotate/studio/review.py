@@ -1,4 +1,4 @@
-"""Adjudication: send contested sentences to a review project, bring the final labels back.
+"""The review project: contested sentences go to it, its final labels come back.
 
 The review project is a second Label Studio project (``<name>-review``) whose
 tasks show a sentence in context with every annotator's answers; the
@@ -12,20 +12,16 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from annotate import TASK_SCHEMA_VERSION, __version__
 from annotate.config import ProjectConfig
-from annotate.errors import InputError, ProjectNotFound
-from annotate.interface import build_review_config
-from annotate.studio import Studio, user_email
+from annotate.errors import ProjectNotFound
+from annotate.studio.client import Studio, user_email
+from annotate.studio.interface import build_review_config
 
-Criterion = Literal["contested", "margin", "dawid-skene", "alpha"]
-CRITERIA: tuple[str, ...] = ("contested", "margin", "dawid-skene", "alpha")
-DEFAULT_THRESHOLDS: dict[str, float] = {"contested": 0.5, "margin": 0.0, "dawid-skene": 0.8, "alpha": 0.01}
 ADJUDICATION_COLUMNS = ["sentence_id", "field", "label", "adjudicator", "annotation_id", "updated_at"]
 Progress = Callable[[int, int], None]
 
@@ -33,83 +29,6 @@ Progress = Callable[[int, int], None]
 def review_name(config: ProjectConfig) -> str:
     """Name under which the review project is found."""
     return f"{config.name}-review"
-
-
-def alpha_gain(answers: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """How much nominal α of one field rises when each sentence is left out.
-
-    ``answers``: one row per sentence × annotator (``sentence_id, label``) of one field.
-    Returns ``sentence_id, alpha_gain``. With value totals n_c over pairable
-    sentences (m_u ≥ 2 values), n = Σ n_c, and a sentence's disagreement
-    D_u = (m_u² − Σ_c n_uc²) / (m_u − 1), α = 1 − (n − 1) ΣD_u / (n² − Σ n_c²);
-    leaving sentence u out subtracts its counts from every total.
-    """
-    codes = pd.Categorical(answers["label"], categories=labels).codes
-    table = pd.crosstab(answers["sentence_id"], codes)
-    counts = table.to_numpy(dtype=float)
-    m = counts.sum(axis=1)
-    pairable = m >= 2
-    counts, m = counts[pairable], m[pairable]
-    units = table.index[pairable]
-    if len(units) == 0:
-        return pd.DataFrame({"sentence_id": pd.Series(dtype="string"), "alpha_gain": pd.Series(dtype=float)})
-    d_u = (m**2 - (counts**2).sum(axis=1)) / (m - 1)
-    totals = counts.sum(axis=0)
-
-    def alpha(n_c: np.ndarray, d: np.ndarray) -> np.ndarray:
-        n = n_c.sum(axis=-1)
-        expected = n**2 - (n_c**2).sum(axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(expected > 0, 1 - (n - 1) * d / expected, np.nan)
-
-    full = float(alpha(totals[None, :], np.array([d_u.sum()]))[0])
-    without = alpha(totals[None, :] - counts, d_u.sum() - d_u)
-    return pd.DataFrame({"sentence_id": units.astype(str), "alpha_gain": without - full})
-
-
-def select_for_review(
-    labels: pd.DataFrame,
-    answers: pd.DataFrame,
-    config: ProjectConfig,
-    by: str = "contested",
-    threshold: float | None = None,
-) -> pd.DataFrame:
-    """Sentence × field pairs that need an adjudicator: ``sentence_id, field, reason``.
-
-    ``labels`` is ``sentence_labels`` (with ``contested``, ``margin``, ``ds_probability``);
-    ``answers`` one row per sentence × field × annotator. Criteria:
-
-    - ``contested``: no label has more than half of the votes;
-    - ``margin``: (top votes − runner-up votes) / annotators ≤ threshold (default 0: ties);
-    - ``dawid-skene``: the Dawid–Skene posterior of the chosen label < threshold (default 0.8);
-    - ``alpha``: leaving the sentence out raises the field's α by more than threshold (default 0.01).
-    Sentences with a single annotator are never selected.
-    """
-    if by not in CRITERIA:
-        raise InputError(f"unknown adjudication criterion {by!r}; use one of {', '.join(CRITERIA)}")
-    limit = DEFAULT_THRESHOLDS[by] if threshold is None else threshold
-    multi = labels[labels["n_annotators"] >= 2]
-    if by == "contested":
-        picked = multi[multi["contested"]].assign(reason="no label has more than half of the votes")
-    elif by == "margin":
-        picked = multi[multi["margin"] <= limit]
-        picked = picked.assign(reason=[f"majority margin {m:.2f} ≤ {limit:g}" for m in picked["margin"]])
-    elif by == "dawid-skene":
-        picked = multi[multi["ds_probability"] < limit]
-        picked = picked.assign(
-            reason=[f"Dawid–Skene probability {p:.2f} < {limit:g}" for p in picked["ds_probability"]]
-        )
-    else:
-        gains = []
-        for field, field_labels in config.choice_fields().items():
-            part = answers[answers["field"] == field]
-            if len(part):
-                gains.append(alpha_gain(part, field_labels).assign(field=field))
-        gain = pd.concat(gains) if gains else pd.DataFrame(columns=["sentence_id", "alpha_gain", "field"])
-        picked = multi.merge(gain, on=["sentence_id", "field"])
-        picked = picked[picked["alpha_gain"] > limit]
-        picked = picked.assign(reason=[f"α rises by {float(g):.3f} without it" for g in picked["alpha_gain"]])
-    return picked[["sentence_id", "field", "reason"]].reset_index(drop=True)
 
 
 def _answer_lines(answers: pd.DataFrame, show_names: bool) -> dict[str, str]:
@@ -144,25 +63,28 @@ class AdjudicateResult:
     already_present: int
 
 
-def adjudicate(
+def check_main_project(config: ProjectConfig, studio: Studio) -> None:
+    """ProjectNotFound unless the config's project exists on the server (its review needs it)."""
+    if studio.find_project(config.name) is None:
+        raise ProjectNotFound(f"no Label Studio project named '{config.name}' at {studio.url}: push first")
+
+
+def send_for_review(
     config: ProjectConfig,
     studio: Studio,
-    labels: pd.DataFrame,
+    selected: pd.DataFrame,
     answers: pd.DataFrame,
     sentences: pd.DataFrame,
-    by: str = "contested",
-    threshold: float | None = None,
     show_names: bool = False,
 ) -> AdjudicateResult:
     """Create or update the review project and import the selected sentences it lacks.
 
-    ``sentences`` is the pulled ``sentences`` table; the task data of each review
-    task copies the original sentence's text, context and position.
+    ``selected`` (``sentence_id, field, reason``) comes from
+    ``annotate.quality.adjudication.select_for_review``; ``answers`` are the choice answers
+    shown to the adjudicator; ``sentences`` is the pulled ``sentences`` table: the task data of
+    each review task copies the original sentence's text, context and position.
     """
-    main = studio.find_project(config.name)
-    if main is None:
-        raise ProjectNotFound(f"no Label Studio project named '{config.name}' at {studio.url}: push first")
-    selected = select_for_review(labels, answers, config, by, threshold)
+    check_main_project(config, studio)
     name = review_name(config)
     label_config = build_review_config(config)
     fields: dict[str, Any] = {

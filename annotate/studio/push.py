@@ -37,19 +37,22 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from annotate import TASK_SCHEMA_VERSION, __version__, push_manifest, suggest
-from annotate.config import GUIDELINES_FILE, ProjectConfig, load_config
+from annotate import TASK_SCHEMA_VERSION, __version__
+from annotate.config import ProjectConfig
 from annotate.errors import InputError
-from annotate.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
-from annotate.ingest import Article, read_articles
-from annotate.interface import build_label_config, guidelines_html
-from annotate.parallel_split import _context
-from annotate.segment import Sentence, article_language, split_article
-from annotate.studio import Studio, paused_gc, push_stamp
+from annotate.ingest import cues
+from annotate.ingest.articles import Article, read_articles
+from annotate.ingest.cues import suggestion_rules
+from annotate.ingest.parallel_split import _context
+from annotate.ingest.segment import Sentence, article_language, split_article
+from annotate.starter import guidelines_path
+from annotate.studio import push_manifest
+from annotate.studio.client import Studio, paused_gc, push_stamp
+from annotate.studio.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
+from annotate.studio.interface import build_label_config, guidelines_html
 
 #: Tasks per import request.
 BATCH_SIZE = 2000
@@ -171,63 +174,6 @@ def _shape_gold(task: dict[str, Any], blind: Sequence[str]) -> dict[str, Any]:
     return {**task, "data": shown, "meta": hidden}
 
 
-def packaged_file(name: str) -> Path:
-    """A file shipped in ``annotate/data``."""
-    return Path(str(resources.files("annotate") / "data" / name))
-
-
-def _relative(value: str, config_path: Path | None) -> Path:
-    path = Path(value).expanduser()
-    if not path.is_absolute() and config_path is not None:
-        path = config_path.parent / path
-    return path
-
-
-def uses_sample_scheme(config: ProjectConfig) -> bool:
-    """True when the config asks the sample's questions (targets, labels, types and cues)."""
-    sample = load_config(packaged_file("stance.yaml"))
-    return (config.targets, config.stance_labels, config.sentence_types, config.cues) == (
-        sample.targets,
-        sample.stance_labels,
-        sample.sentence_types,
-        sample.cues,
-    )
-
-
-def guidelines_path(config: ProjectConfig, config_path: Path | None = None) -> Path | None:
-    """The guidelines file the config asks for (see annotate.config), or None for none."""
-    if config.guidelines is False:
-        return None
-    if isinstance(config.guidelines, str):
-        return _relative(config.guidelines, config_path)
-    beside = (config_path.parent if config_path is not None else Path.cwd()) / GUIDELINES_FILE
-    if beside.is_file():
-        return beside
-    return packaged_file(GUIDELINES_FILE) if uses_sample_scheme(config) else None
-
-
-def suggestions_path(config: ProjectConfig, config_path: Path | None = None) -> Path | None:
-    """The cue-rules file the config asks for, or None when suggestions are off or there are no cues."""
-    if config.suggestions is False or not config.cues:
-        return None
-    if isinstance(config.suggestions, str):
-        return _relative(config.suggestions, config_path)
-    return suggest.default_rules_path()
-
-
-def suggestion_rules(config: ProjectConfig, config_path: Path | None = None) -> suggest.Rules | None:
-    """The compiled cue rules for the config, or None when suggestions are off.
-
-    The packaged rules are cut down to the config's cues; a rules file the config names
-    must fit its cues exactly (ConfigError otherwise).
-    """
-    path = suggestions_path(config, config_path)
-    if path is None:
-        return None
-    packaged = path == suggest.default_rules_path()
-    return suggest.load_rules(path, config.cues, only_known=packaged)
-
-
 def read_guidelines(path: Path, config: ProjectConfig) -> str:
     """The guidelines at ``path`` as sanitised HTML; InputError when unreadable."""
     try:
@@ -251,7 +197,7 @@ class Prepared:
     config: ProjectConfig | None = None
     instructions: str = ""  # the guidelines as HTML ("" when there are none)
     guidelines: Path | None = None
-    rules: Any = None  # annotate.suggest.Rules, or None when suggestions are off
+    rules: Any = None  # annotate.ingest.cues.Rules, or None when suggestions are off
 
     @property
     def gold(self) -> int:
@@ -274,7 +220,7 @@ def article_tasks(
         tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
     if rules is not None:
         for task in tasks:
-            found = suggest.prediction(str(task["data"]["text"]), rules)
+            found = cues.prediction(str(task["data"]["text"]), rules)
             if found is not None:
                 task["predictions"] = [found]
     return tasks
@@ -734,7 +680,7 @@ def _switch_model_version(studio: Studio, pid: int, name: str, prepared: Prepare
             if version in re.split(r"\s*,\s*", versions):
                 present = True
                 continue
-            found = suggest.prediction(str((task.get("data") or {}).get("text", "")), rules)
+            found = cues.prediction(str((task.get("data") or {}).get("text", "")), rules)
             if found is not None:
                 added.append({**found, "task": int(task["id"])})
     for i in range(0, len(added), BATCH_SIZE):

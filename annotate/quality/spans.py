@@ -31,7 +31,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from annotate.agreement import (
+from annotate.errors import ExportError, InputError
+from annotate.quality.agreement import (
     AGREEMENT_COLUMNS,
     agreement_row,
     agreement_table,
@@ -42,7 +43,6 @@ from annotate.agreement import (
     coincidences,
     counted_annotations,
 )
-from annotate.errors import ExportError, InputError
 
 __all__ = [
     "CUE_COLUMNS",

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from annotate.agreement import check_annotations, check_choice_fields, choice_answers, field_agreement
 from annotate.errors import ExportError, InputError
+from annotate.quality.agreement import check_annotations, check_choice_fields, choice_answers, field_agreement
 
 __all__ = [
     "ANNOTATOR_COLUMNS",

@@ -42,8 +42,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from annotate.agreement import check_choice_fields
 from annotate.errors import InputError
+from annotate.quality.agreement import check_choice_fields
 
 __all__ = [
     "DS_LABEL_COLUMNS",

@@ -38,7 +38,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from annotate.columns import CSV_ENCODING_NOTE, FILES, READING_NOTES, SHEETS, sheet_columns
-from annotate.exports import atomic_path
+from annotate.files import atomic_path
 
 __all__ = ["EXCEL_MAX_ROWS", "EXCEL_MAX_TEXT", "WORKBOOK_FILE", "sheet_tables", "write_workbook"]
 

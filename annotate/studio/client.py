@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 from label_studio_sdk.base_client import LabelStudioBase as LabelStudio
 
-from annotate import server
 from annotate.errors import ServerError
+from annotate.studio import server
 
 URL_ENV = "LABEL_STUDIO_URL"
 KEY_ENV = "LABEL_STUDIO_API_KEY"

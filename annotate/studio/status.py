@@ -47,8 +47,9 @@ import pandas as pd
 from annotate import cache
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
-from annotate.exports import read_json, write_text
-from annotate.studio import Studio, format_filter_time, parse_time
+from annotate.files import read_json, write_text
+from annotate.studio.client import Studio, format_filter_time, parse_time
+from annotate.studio.pull import WATERMARK_MARGIN
 
 __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "status"]
 
@@ -249,8 +250,6 @@ def status(
     rebuilds it, ``use_cache=False`` reads the whole project and stores nothing. Raises
     ProjectNotFound when there is no such project.
     """
-    from annotate.pull import WATERMARK_MARGIN
-
     began = time.perf_counter()
     project = studio.find_project(config.name)
     if project is None:

@@ -33,8 +33,8 @@ from typing import Any
 from annotate import TASK_SCHEMA_VERSION, __version__
 from annotate.cache import cache_root
 from annotate.config import ProjectConfig
-from annotate.exports import read_json, write_text
-from annotate.ingest import Article
+from annotate.files import read_json, write_text
+from annotate.ingest.articles import Article
 
 VERSION = 1
 

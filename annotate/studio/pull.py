@@ -8,6 +8,7 @@ disappear). ``full=True`` refetches everything through the project export.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,9 +20,8 @@ import pandas as pd
 
 from annotate import __version__
 from annotate.config import ProjectConfig
-from annotate.dictionary import write_dictionary
 from annotate.errors import ProjectNotFound
-from annotate.exports import (
+from annotate.files import (
     DEFAULT_OUT,
     project_dir,
     read_json,
@@ -30,8 +30,8 @@ from annotate.exports import (
     write_json,
     write_parquet,
 )
-from annotate.snapshots import snapshot as take_snapshot
-from annotate.studio import Studio, parse_time, paused_gc, user_email
+from annotate.studio.client import Studio, parse_time, paused_gc, user_email
+from annotate.studio.review import review_name, tidy_adjudications
 
 ANNOTATION_COLUMNS = [
     "sentence_id",
@@ -87,7 +87,10 @@ class PullResult:
     rows: int  # rows of annotations.parquet
     sentences: int
     seconds: float
-    snapshot: Path | None = None  # the snapshot folder, with ``snapshot=True``
+    manifest: dict[str, Any] = dataclasses.field(
+        default_factory=dict, repr=False
+    )  # as written to manifest.json
+    snapshot: Path | None = None  # the snapshot folder, with workflows.pull(snapshot=True)
 
 
 def python_offsets(text: str, start: Any, end: Any, span_text: Any) -> tuple[Any, Any]:
@@ -248,29 +251,25 @@ def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFr
 
 def _pull_adjudications(config: ProjectConfig, studio: Studio, users: dict[int, str]) -> pd.DataFrame | None:
     """Final labels from the review project (whole project: it holds only contested sentences)."""
-    from annotate.adjudicate import review_name, tidy_adjudications
-
     review = studio.find_project(review_name(config), detail=False)
     if review is None:
         return None
     return tidy_adjudications(studio.export_tasks(int(review["id"])), users)
 
 
-def pull(
+def pull_tables(
     config: ProjectConfig,
     studio: Studio,
     out_dir: Path | str = DEFAULT_OUT,
     full: bool = False,
     progress: Progress | None = None,
-    snapshot: bool = False,
 ) -> PullResult:
     """Fetch the project's annotations into ``<out_dir>/<config.name>/``.
 
-    Writes ``annotations.parquet`` + ``.csv``, ``sentences.parquet``,
-    ``manifest.json`` and the data dictionary ``README.md`` atomically. Incremental
-    unless ``full`` or there is no previous pull of the same project in that folder.
-    With ``snapshot``, then keeps a dated copy in ``snapshots/<UTC time>/`` with the
-    summary CSVs computed from this pull (``annotate.snapshots.snapshot``).
+    Writes ``annotations.parquet`` + ``.csv``, ``sentences.parquet``, the review project's
+    ``adjudications.parquet`` + ``.csv`` (if it exists) and ``manifest.json`` atomically.
+    Incremental unless ``full`` or there is no previous pull of the same project in that
+    folder. ``annotate.workflows.pull`` adds the data dictionary and the snapshot.
     """
     began = time.perf_counter()
     project = studio.find_project(config.name, detail=False)
@@ -359,12 +358,10 @@ def pull(
         write_csv(adjudications, folder / "adjudications.csv")
         manifest["rows"]["adjudications"] = len(adjudications)  # type: ignore[index]
     write_json(manifest, folder / "manifest.json")
-    write_dictionary(folder, manifest, config)
     write_json(
         {"project_id": pid, "watermark": watermark.isoformat(), "pulled_at": manifest["pulled_at"]},
         folder / STATE_FILE,
     )
-    kept = take_snapshot(folder, config) if snapshot else None
     return PullResult(
         out_dir=folder,
         project_id=pid,
@@ -374,5 +371,19 @@ def pull(
         rows=len(annotations),
         sentences=len(sentences),
         seconds=time.perf_counter() - began,
-        snapshot=kept,
+        manifest=manifest,
     )
+
+
+def load_pulled(
+    config: ProjectConfig, out_dir: Path | str, columns: list[str] | None = None
+) -> tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The folder and the tables of the last pull: annotations (only ``columns``, if given),
+    sentences, adjudications (or None)."""
+    folder = project_dir(out_dir, config.name)
+    annotations = read_table(folder / "annotations.parquet", columns=columns)
+    sentences = read_table(folder / "sentences.parquet")
+    adjudications = (
+        read_table(folder / "adjudications.parquet") if (folder / "adjudications.parquet").exists() else None
+    )
+    return folder, annotations, sentences, adjudications

@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from annotate.agreement import choice_answers, counted_annotations
 from annotate.config import ProjectConfig
-from annotate.summary import NO_MAJORITY
+from annotate.quality.agreement import choice_answers, counted_annotations
+from annotate.quality.majority import NO_MAJORITY
 
 #: Krippendorff's thresholds: rely on α ≥ 0.800, tentative conclusions from 0.667.
 SUBSTANTIAL = 0.800

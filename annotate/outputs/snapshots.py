@@ -38,7 +38,8 @@ import pandas as pd
 
 from annotate.config import ProjectConfig
 from annotate.errors import AnnotateError, ExportError
-from annotate.exports import read_json, read_table, write_csv, write_json
+from annotate.files import read_json, read_table, write_csv, write_json
+from annotate.quality.tables import TABLE_FILES, compute_tables
 
 __all__ = [
     "DIFF_COLUMNS",
@@ -77,8 +78,6 @@ DIFF_COLUMNS = [
 
 
 def _summary_files() -> dict[str, str]:
-    from annotate.analysis import TABLE_FILES
-
     return dict(TABLE_FILES)
 
 
@@ -181,8 +180,6 @@ def snapshot(folder: Path, config: ProjectConfig | None = None, now: datetime | 
 
 def _computed_summary(work: Path, config: ProjectConfig) -> dict[str, Any]:
     """Write the summary CSVs computed from the snapshot's own tables; how it went, for snapshot.json."""
-    from annotate.analysis import compute_tables
-
     info: dict[str, Any] = {
         "how": "computed from this snapshot's annotations (annotate summarize without --exclude-flagged)",
         "config_sha256": config.sha256(),
@@ -212,8 +209,6 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | No
 
 def final_labels(folder: Path, config: ProjectConfig, exclude_flagged: bool = False) -> pd.DataFrame:
     """``sentence_labels`` of an export folder or snapshot, computed from its annotations."""
-    from annotate.analysis import compute_tables
-
     annotations, sentences, adjudications = _tables(_check_folder(Path(folder)))
     tables, _ = compute_tables(config, annotations, sentences, adjudications, exclude_flagged)
     return tables["sentence_labels"]

@@ -14,25 +14,19 @@ What counts where:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from annotate.adjudicate import AdjudicateResult, adjudicate
-from annotate.aggregate import dawid_skene_fields
-from annotate.agreement import choice_answers, field_agreement, pairwise_kappa
 from annotate.config import ProjectConfig
-from annotate.exports import DEFAULT_OUT, project_dir, read_json, read_table, write_csv, write_text
-from annotate.gold import expected_labels, gold_accuracy
-from annotate.pull import ANNOTATION_COLUMNS
-from annotate.push import suggestion_rules
-from annotate.report import render_report
-from annotate.spans import cue_agreement
-from annotate.studio import Studio
-from annotate.suggest import METRIC_COLUMNS, Rules, suggestion_metrics
-from annotate.summary import annotator_table, document_stance, majority_labels
+from annotate.ingest.cues import Rules
+from annotate.quality.aggregate import dawid_skene_fields
+from annotate.quality.agreement import choice_answers, field_agreement, pairwise_kappa
+from annotate.quality.gold import expected_labels, gold_accuracy
+from annotate.quality.majority import annotator_table, document_stance, majority_labels
+from annotate.quality.spans import cue_agreement
+from annotate.quality.suggestions import METRIC_COLUMNS, suggestion_metrics
+from annotate.studio.pull import ANNOTATION_COLUMNS
 
 TABLE_FILES = {
     "sentence_labels": "sentence_labels.csv",
@@ -73,19 +67,8 @@ ANNOTATOR_COLUMNS = [
 DS_MAX_ITER = 500
 #: The columns of annotations.parquet the summaries read (not ``task_id``, ``created_at``).
 SUMMARY_ANNOTATION_COLUMNS = [c for c in ANNOTATION_COLUMNS if c not in ("task_id", "created_at")]
-#: Steps ``compute_tables`` reports; ``summarize`` adds reading and three writing steps.
+#: Steps ``compute_tables`` reports.
 COMPUTE_STEPS = 6
-SUMMARIZE_STEPS = COMPUTE_STEPS + 4
-
-
-@dataclass(frozen=True)
-class SummaryResult:
-    """Where the summary went and its tables (DataFrames keyed as ``TABLE_FILES``)."""
-
-    out_dir: Path
-    tables: dict[str, pd.DataFrame]
-    report: Path
-    excluded: list[str] = field(default_factory=list)
 
 
 def _margins(answers: pd.DataFrame) -> pd.DataFrame:
@@ -246,79 +229,3 @@ def _annotator_figures(
     mean_reliability = reliability.groupby("annotator")["ds_reliability"].mean()
     table["ds_reliability"] = mean_reliability.reindex(table.index).astype("float64")
     return table.reset_index()[ANNOTATOR_COLUMNS]
-
-
-def load_pulled(
-    config: ProjectConfig, out_dir: Path | str
-) -> tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """The folder and the tables of the last pull: annotations (the ``SUMMARY_ANNOTATION_COLUMNS``
-    the summaries use), sentences, adjudications (or None)."""
-    folder = project_dir(out_dir, config.name)
-    annotations = read_table(folder / "annotations.parquet", columns=SUMMARY_ANNOTATION_COLUMNS)
-    sentences = read_table(folder / "sentences.parquet")
-    adjudications = (
-        read_table(folder / "adjudications.parquet") if (folder / "adjudications.parquet").exists() else None
-    )
-    return folder, annotations, sentences, adjudications
-
-
-def summarize(
-    config: ProjectConfig,
-    out_dir: Path | str = DEFAULT_OUT,
-    exclude_flagged: bool = False,
-    config_path: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> SummaryResult:
-    """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
-    and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path;
-    ``progress(done, SUMMARIZE_STEPS)`` follows the steps."""
-
-    def done(step: int) -> None:
-        if progress:
-            progress(step, SUMMARIZE_STEPS)
-
-    folder, annotations, sentences, adjudications = load_pulled(config, out_dir)
-    manifest = read_json(folder / "manifest.json") or {}
-    rules = suggestion_rules(config, config_path)
-    done(1)
-    tables, excluded = compute_tables(
-        config,
-        annotations,
-        sentences,
-        adjudications,
-        exclude_flagged,
-        rules,
-        progress=lambda step, _: done(1 + step),
-    )
-    for key, filename in TABLE_FILES.items():
-        write_csv(tables[key], folder / filename)
-    done(COMPUTE_STEPS + 2)
-    report = write_text(
-        render_report(config, manifest, tables, sentences, annotations, excluded=excluded),
-        folder / "report.html",
-    )
-    done(COMPUTE_STEPS + 3)
-    from annotate.workbook import WORKBOOK_FILE, write_workbook  # openpyxl is only needed here
-
-    write_workbook(tables, sentences, folder / WORKBOOK_FILE, manifest)
-    done(SUMMARIZE_STEPS)
-    return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=excluded)
-
-
-def adjudicate_from_exports(
-    config: ProjectConfig,
-    studio: Studio,
-    out_dir: Path | str = DEFAULT_OUT,
-    by: str = "contested",
-    threshold: float | None = None,
-    show_names: bool = False,
-) -> AdjudicateResult:
-    """Select contested sentences from the last pull and send them to the review project."""
-    _, annotations, sentences, adjudications = load_pulled(config, out_dir)
-    tables, _ = compute_tables(config, annotations, sentences, adjudications)
-    labels = tables["sentence_labels"]
-    labels = labels[labels["source"].isin(["majority", "dawid_skene"])]  # not gold, not decided
-    human = annotations[~annotations["ground_truth"].astype(bool)]
-    answers = choice_answers(human, config.choice_fields())
-    answers = answers[answers["sentence_id"].isin(labels["sentence_id"])]
-    return adjudicate(config, studio, labels, answers, sentences, by, threshold, show_names)

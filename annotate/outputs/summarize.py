@@ -1,0 +1,73 @@
+"""``annotate summarize``: read the last pull, compute every table, write the CSVs, report and workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from annotate.config import ProjectConfig
+from annotate.files import DEFAULT_OUT, read_json, write_csv, write_text
+from annotate.ingest.cues import suggestion_rules
+from annotate.outputs.report import render_report
+from annotate.outputs.workbook import WORKBOOK_FILE, write_workbook
+from annotate.quality.tables import COMPUTE_STEPS, SUMMARY_ANNOTATION_COLUMNS, TABLE_FILES, compute_tables
+from annotate.studio.pull import load_pulled
+
+__all__ = ["SUMMARIZE_STEPS", "SummaryResult", "summarize"]
+
+#: Steps ``summarize`` reports: reading, the ``COMPUTE_STEPS`` of ``compute_tables``, three writing steps.
+SUMMARIZE_STEPS = COMPUTE_STEPS + 4
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    """Where the summary went and its tables (DataFrames keyed as ``TABLE_FILES``)."""
+
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    report: Path
+    excluded: list[str] = field(default_factory=list)
+
+
+def summarize(
+    config: ProjectConfig,
+    out_dir: Path | str = DEFAULT_OUT,
+    exclude_flagged: bool = False,
+    config_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SummaryResult:
+    """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
+    and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path;
+    ``progress(done, SUMMARIZE_STEPS)`` follows the steps."""
+
+    def done(step: int) -> None:
+        if progress:
+            progress(step, SUMMARIZE_STEPS)
+
+    folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    manifest = read_json(folder / "manifest.json") or {}
+    rules = suggestion_rules(config, config_path)
+    done(1)
+    tables, excluded = compute_tables(
+        config,
+        annotations,
+        sentences,
+        adjudications,
+        exclude_flagged,
+        rules,
+        progress=lambda step, _: done(1 + step),
+    )
+    for key, filename in TABLE_FILES.items():
+        write_csv(tables[key], folder / filename)
+    done(COMPUTE_STEPS + 2)
+    report = write_text(
+        render_report(config, manifest, tables, sentences, annotations, excluded=excluded),
+        folder / "report.html",
+    )
+    done(COMPUTE_STEPS + 3)
+    write_workbook(tables, sentences, folder / WORKBOOK_FILE, manifest)
+    done(SUMMARIZE_STEPS)
+    return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=excluded)

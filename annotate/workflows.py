@@ -1,0 +1,68 @@
+"""The commands that span stages, as library functions (the CLI calls one function per command).
+
+``pull`` fetches the project (``annotate.studio.pull``), then writes the data dictionary and,
+if asked, a dated snapshot (``annotate.outputs``); ``adjudicate`` computes the final labels
+(``annotate.quality``) and sends the contested sentences to the review project
+(``annotate.studio.review``). The single-stage commands are called where they live:
+``annotate.studio.push.push``, ``annotate.studio.status.status``,
+``annotate.outputs.summarize.summarize`` and ``annotate.outputs.snapshots.diff``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from annotate.config import ProjectConfig
+from annotate.files import DEFAULT_OUT
+from annotate.outputs.dictionary import write_dictionary
+from annotate.outputs.snapshots import snapshot as take_snapshot
+from annotate.quality.adjudication import select_for_review
+from annotate.quality.agreement import choice_answers
+from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, compute_tables
+from annotate.studio.client import Studio
+from annotate.studio.pull import PullResult, load_pulled, pull_tables
+from annotate.studio.review import AdjudicateResult, check_main_project, send_for_review
+
+__all__ = ["adjudicate", "pull"]
+
+
+def pull(
+    config: ProjectConfig,
+    studio: Studio,
+    out_dir: Path | str = DEFAULT_OUT,
+    full: bool = False,
+    snapshot: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> PullResult:
+    """``annotate pull``: the pulled tables (``annotate.studio.pull.pull_tables``), the data
+    dictionary ``README.md`` beside them and, with ``snapshot``, a dated copy in
+    ``snapshots/<UTC time>/`` with the summary CSVs computed from this pull."""
+    result = pull_tables(config, studio, out_dir, full=full, progress=progress)
+    write_dictionary(result.out_dir, result.manifest, config)
+    if not snapshot:
+        return result
+    return dataclasses.replace(result, snapshot=take_snapshot(result.out_dir, config))
+
+
+def adjudicate(
+    config: ProjectConfig,
+    studio: Studio,
+    out_dir: Path | str = DEFAULT_OUT,
+    by: str = "contested",
+    threshold: float | None = None,
+    show_names: bool = False,
+) -> AdjudicateResult:
+    """``annotate adjudicate``: select sentences from the last pull (``by`` a criterion of
+    ``annotate.quality.adjudication``) and send them to the review project."""
+    _, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    check_main_project(config, studio)
+    tables, _ = compute_tables(config, annotations, sentences, adjudications)
+    labels = tables["sentence_labels"]
+    labels = labels[labels["source"].isin(["majority", "dawid_skene"])]  # not gold, not decided
+    human = annotations[~annotations["ground_truth"].astype(bool)]
+    answers = choice_answers(human, config.choice_fields())
+    answers = answers[answers["sentence_id"].isin(labels["sentence_id"])]
+    selected = select_for_review(labels, answers, config, by, threshold)
+    return send_for_review(config, studio, selected, answers, sentences, show_names)
