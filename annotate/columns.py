@@ -2,12 +2,12 @@
 
 ``FILES`` maps each file of ``exports/<name>/`` to a ``FileDoc``: one row per what, which
 command writes it, and for tables every column with its unit and how it is computed.
-``annotate.dictionary`` renders it as the folder's ``README.md`` and ``annotate.workbook`` as
+``annotate.outputs.dictionary`` renders it as the folder's ``README.md`` and ``annotate.outputs.workbook`` as
 the ``README`` sheet of ``summary.xlsx``. A test checks that the columns listed here are
 exactly the columns ``pull`` and ``analysis.compute_tables`` produce, so the two cannot drift.
 
 The wording follows the README's "Exports" and "For analysts" sections and the docstrings
-of ``annotate.agreement``, ``annotate.aggregate`` and ``annotate.spans``.
+of ``annotate.quality.agreement``, ``annotate.quality.aggregate`` and ``annotate.quality.spans``.
 """
 
 from __future__ import annotations
@@ -495,6 +495,48 @@ READING_NOTES: list[str] = [
     "annotations of gold sentences are reference answers, never votes; when an annotator submitted a "
     "sentence twice, the most recently updated annotation counts.",
 ]
+
+
+#: ``annotate diff --csv FILE``: written where the user asks, not in ``exports/<name>/``.
+DIFF_CSV = FileDoc(
+    name="diff CSV",
+    description="Sentences whose final label changed between two snapshots or export folders.",
+    written_by="annotate diff --csv",
+    row="sentence × field whose final label changed, appeared or disappeared",
+    columns={
+        "sentence_id": _SENTENCE_ID,
+        "doc_id": _DOC_ID,
+        "field": _FIELD,
+        "old_label": Column("Final label in the older folder (empty: it had none)"),
+        "new_label": Column("Final label in the newer folder (empty: it has none)"),
+        "old_source": Column("Where the old label came from (adjudicated, gold, majority, dawid_skene)"),
+        "new_source": Column("Where the new label comes from"),
+        "text": Column("The sentence"),
+    },
+)
+
+
+def columns_of(name: str) -> list[str]:
+    """The columns of the exported table ``name`` (a key of ``FILES`` or ``DIFF_CSV.name``), in order."""
+    return list((DIFF_CSV if name == DIFF_CSV.name else FILES[name]).columns)
+
+
+#: The column lists the code writes: every one comes from the documentation above, so a column
+#: is added, renamed or reordered in this module only.
+SENTENCE_COLUMNS = columns_of("sentences.parquet")
+ANNOTATION_COLUMNS = columns_of("annotations.parquet")
+ADJUDICATION_COLUMNS = columns_of("adjudications.parquet")
+SENTENCE_LABEL_COLUMNS = columns_of("sentence_labels.csv")
+DOCUMENT_STANCE_COLUMNS = columns_of("document_stance.csv")
+SPAN_F1_COLUMNS = ["span_f1_exact", "span_f1_overlap"]
+#: agreement.csv: every row has these; the cue rows add ``SPAN_F1_COLUMNS``.
+AGREEMENT_COLUMNS = [c for c in columns_of("agreement.csv") if c not in SPAN_F1_COLUMNS]
+ANNOTATOR_COLUMNS = columns_of("annotators.csv")
+PAIR_COLUMNS = columns_of("annotator_pairs.csv")
+METRIC_COLUMNS = columns_of("suggestions.csv")
+DIFF_COLUMNS = columns_of(DIFF_CSV.name)
+#: The summary tables ``annotate summarize`` computes: table key -> file, in writing order.
+TABLE_FILES = {doc.table: doc.name for doc in FILES.values() if doc.table is not None}
 
 
 def sheet_columns(sheet: str, file_columns: list[str] | None = None) -> dict[str, Column]:

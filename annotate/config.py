@@ -31,7 +31,7 @@ What annotators see and how they work (all optional):
   ``author``, ``published``, ``url`` (default ``[outlet, country, author]``; ``[]`` shows
   everything). Hidden fields are kept in the task's ``meta``, which neither the labeling view
   nor the Data Manager shows, and still reach ``sentences.parquet``.
-- ``suggestions``: a cue-rules YAML file (see annotate.suggest) whose matches are imported as
+- ``suggestions``: a cue-rules YAML file (see annotate.ingest.cues) whose matches are imported as
   Label Studio predictions and pre-fill the cue spans, relative to the config file. Left out
   (or ``true``): the packaged rules when the config has cues. ``false`` (or null): none.
 - ``show_paragraph`` (default false): also offer the sentence's whole paragraph, in a panel
@@ -91,7 +91,7 @@ LABEL_STUDIO_SKIP_QUEUE = {
     "ignore": "IGNORE_SKIPPED",
 }
 GUIDELINES_FILE = "guidelines.md"
-#: Single keys free for answers (``len(annotate.interface.HOTKEYS)``): every answer gets its own.
+#: Single keys free for answers (``len(annotate.studio.interface.HOTKEYS)``): every answer gets its own.
 ANSWER_KEYS = 25
 OVERLAP_RANGE = (1, 20)
 CONTEXT_RANGE = (0, 5)
@@ -194,7 +194,7 @@ class ProjectConfig(BaseModel):
     ``stance_labels`` as a scale in the order listed, ``interval`` as equally spaced points.
     ``levels()`` maps every choice field to its level (``sentence_type`` is always nominal).
 
-    ``gold`` names a file of gold sentences with expected labels (see annotate.gold),
+    ``gold`` names a file of gold sentences with expected labels (see annotate.studio.gold),
     relative to the config file. An annotator whose gold accuracy is below
     ``gold_threshold`` (a share, default 0.7) on at least ``gold_min_items`` gold answers
     (default 3) is flagged.

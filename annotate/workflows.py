@@ -19,8 +19,8 @@ from annotate.files import DEFAULT_OUT
 from annotate.outputs.dictionary import write_dictionary
 from annotate.outputs.snapshots import snapshot as take_snapshot
 from annotate.quality.adjudication import select_for_review
-from annotate.quality.agreement import choice_answers
-from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, compute_tables
+from annotate.quality.answers import CountedAnswers
+from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
 from annotate.studio.client import Studio
 from annotate.studio.pull import PullResult, load_pulled, pull_tables
 from annotate.studio.review import AdjudicateResult, check_main_project, send_for_review
@@ -58,11 +58,9 @@ def adjudicate(
     ``annotate.quality.adjudication``) and send them to the review project."""
     _, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
     check_main_project(config, studio)
-    tables, _ = compute_tables(config, annotations, sentences, adjudications)
-    labels = tables["sentence_labels"]
+    counted = CountedAnswers.of(config, annotations, sentences)
+    labels = summary_tables(config, counted, adjudications)["sentence_labels"]
     labels = labels[labels["source"].isin(["majority", "dawid_skene"])]  # not gold, not decided
-    human = annotations[~annotations["ground_truth"].astype(bool)]
-    answers = choice_answers(human, config.choice_fields())
-    answers = answers[answers["sentence_id"].isin(labels["sentence_id"])]
+    answers = counted.human_answers[counted.human_answers["sentence_id"].isin(labels["sentence_id"])]
     selected = select_for_review(labels, answers, config, by, threshold)
     return send_for_review(config, studio, selected, answers, sentences, show_names)

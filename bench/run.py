@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.run --quick          # 2,000 sentences, smoke run, ~2 min
     .venv/bin/python -m bench.run --database postgresql
 
-It starts its own embedded Label Studio (``annotate.server``) in a temporary data directory on a
+It starts its own embedded Label Studio (``annotate.studio.server``) in a temporary data directory on a
 free port, generates deterministic English news text (``bench.textgen``), and measures each row
 against a baseline taken on the same server in the same run:
 
@@ -16,9 +16,9 @@ against a baseline taken on the same server in the same run:
 4. incremental pull after 1% of the tasks changed (an annotation edited) vs the full pull;
 5. ``compute_tables`` (α with bootstrap CI, Dawid–Skene, every table) on 1,000,000 annotation
    rows, in a fresh process: seconds and peak RSS (``getrusage`` in that process);
-6. sentence splitting of 10 MB of news text (``annotate.parallel_split``: paragraph pre-split, all
+6. sentence splitting of 10 MB of news text (``annotate.ingest.parallel_split``: paragraph pre-split, all
    cores) vs ``pysbd.Segmenter(language="en", clean=False).segment(article)`` per article, and
-   the check that the output is identical to ``annotate.segment`` (golden table and the 10 MB).
+   the check that the output is identical to ``annotate.ingest.segment`` (golden table and the 10 MB).
 
 The table is printed and written into BENCHMARKS.md between markers (the text around them is kept).
 """
@@ -245,7 +245,7 @@ def bench_push(
 
     def push_once(k: int) -> tuple[float, Any]:
         config = bench_config(f"bench-push-{k}")
-        with step(f"ours {k}/2: annotate.push.push of {n:,} sentences (ingest + split + import)"):
+        with step(f"ours {k}/2: annotate.studio.push.push of {n:,} sentences (ingest + split + import)"):
             seconds, result = timed(lambda: push([articles_file], config, studio))
         assert result.imported == n, result
         return seconds, result
@@ -329,7 +329,7 @@ def bench_pull(
             return timed(lambda: raw_export(login.url, login.token, pid))
 
     def pull_once(k: int) -> tuple[float, Any]:
-        with step(f"ours {k}/2: annotate.pull.pull(full=True)"):
+        with step(f"ours {k}/2: annotate.workflows.pull(full=True)"):
             seconds, result = timed(lambda: pull(config, studio, out, full=True))
         assert result.annotations == n * ANNOTATORS, result
         return seconds, result
@@ -377,7 +377,7 @@ def bench_pull(
         for ann_id, result in edits:
             studio.update_annotation(ann_id, result)
     state = json.loads((full.out_dir / STATE_FILE).read_text(encoding="utf-8"))
-    with step("ours: annotate.pull.pull (incremental)"):
+    with step("ours: annotate.workflows.pull (incremental)"):
         inc_s, inc = timed(lambda: pull(config, studio, out))
     assert not inc.full and inc.tasks_fetched >= changes, inc
     with step("breakdown: fetching the changed tasks alone (the same query the pull sent)"):
@@ -494,9 +494,11 @@ def bench_split(size: int) -> list[Row]:
     segmenter = pysbd.Segmenter(language="en", clean=False)
     with step(f"baseline: pysbd on whole articles ({len(texts):,} articles, {mb:.1f} MB)"):
         base_s, base = timed(lambda: [segmenter.segment(t) for t in texts])
-    with step(f"ours: annotate.parallel_split.split_texts ({processes} processes, paragraph pre-split)"):
+    with step(
+        f"ours: annotate.ingest.parallel_split.split_texts ({processes} processes, paragraph pre-split)"
+    ):
         ours_s, ours = timed(lambda: split_texts(texts, processes=processes))
-    with step("check: identical to annotate.segment.split_text, one process (and its time)"):
+    with step("check: identical to annotate.ingest.segment.split_text, one process (and its time)"):
         seq_s, seq = timed(lambda: [split_text(t) for t in texts])
         identical = ours == seq
         cases = [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlines()]
@@ -518,8 +520,8 @@ def bench_split(size: int) -> list[Row]:
             "≥ 2× and identical",
             ratio >= 2.0 and identical and golden_ok,
             [
-                f"identical to annotate.segment on the {mb:.1f} MB: {identical}; on the {len(cases)} golden "
-                f"cases: {golden_ok}. One process (annotate.segment.split_text): {seq_s:.2f} s "
+                f"identical to ingest.segment on the {mb:.1f} MB: {identical}; on the {len(cases)} golden "
+                f"cases: {golden_ok}. One process (annotate.ingest.segment.split_text): {seq_s:.2f} s "
                 f"({mb / seq_s:.2f} MB/s, {base_s / seq_s:.2f}× pysbd). Sentences: ours "
                 f"{sum(len(s) for s in ours):,}, pysbd {sum(len(s) for s in base):,} (annotate fixes pysbd's "
                 "splits after abbreviations such as 'Inc. Chief', 'approx. $')."

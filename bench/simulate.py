@@ -9,7 +9,7 @@ sentence) and rarely leaves a comment. Two outputs:
 - ``with_annotations``: Label Studio task JSON with ``annotations`` attached
   (``completed_by`` = user id), for a bulk import that sets up the pull benchmark;
 - ``campaign_tasks``: exported task JSON of a larger campaign (25 annotators, 3–5 per
-  sentence), which ``annotate.pull``'s own functions turn into the tables summarize reads.
+  sentence), which ``annotate.studio.pull``'s own functions turn into the tables summarize reads.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def campaign_tasks(
     """Label Studio task JSON (as the export gives it) for a campaign on ``texts``: each sentence
     labelled by 3–5 of ``annotators`` people with their own accuracy, some cue spans, 1% skips.
 
-    Returns the tasks and the user id -> e-mail map, ready for ``annotate.pull.tidy_annotations``
+    Returns the tasks and the user id -> e-mail map, ready for ``annotate.studio.pull.tidy_annotations``
     and ``tidy_sentences`` (so the tables have exactly the columns and types a pull writes).
     """
     rng = np.random.default_rng(seed)

@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
+from annotate.columns import AGREEMENT_COLUMNS, PAIR_COLUMNS
 from annotate.config import parse_config
 from annotate.errors import ExportError, InputError
 from annotate.quality.agreement import (
-    AGREEMENT_COLUMNS,
-    PAIR_COLUMNS,
     Level,
     alpha_from_coincidences,
     bootstrap_coincidences,

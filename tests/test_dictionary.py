@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from annotate.columns import FILES, SHEETS, sheet_columns
+from annotate.columns import FILES, SHEETS, TABLE_FILES, sheet_columns
 from annotate.config import ProjectConfig, parse_config
 from annotate.ingest.cues import suggestion_rules
 from annotate.outputs.dictionary import public_url, render_dictionary, write_dictionary
 from annotate.outputs.workbook import sheet_tables
-from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.quality.tables import compute_tables
 from annotate.studio.pull import tidy_annotations, tidy_sentences
 from annotate.studio.review import tidy_adjudications
 

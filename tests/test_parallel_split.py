@@ -1,4 +1,4 @@
-"""annotate.parallel_split gives exactly annotate.segment's output, on the golden table and on news text."""
+"""ingest.parallel_split gives exactly ingest.segment's output, on the golden table and on news text."""
 
 from __future__ import annotations
 

@@ -20,11 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
+from annotate.columns import ANNOTATION_COLUMNS, SENTENCE_COLUMNS
 from annotate.config import ProjectConfig, load_config
 from annotate.outputs.report import SECTIONS, contested_ranking, highlight, reliability_words, render_report
-from annotate.quality.tables import compute_tables
+from annotate.quality.answers import CountedAnswers
+from annotate.quality.tables import summary_tables
 from annotate.studio.client import Connection, Studio
-from annotate.studio.pull import ANNOTATION_COLUMNS, SENTENCE_COLUMNS, _typed_annotations
+from annotate.studio.pull import _typed_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
 STANCE_YAML = ROOT / "configs" / "stance.yaml"
@@ -234,10 +236,9 @@ def build_campaign(
 
 
 def render(campaign: Campaign, path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
-    tables, excluded = compute_tables(campaign.config, campaign.annotations, campaign.sentences)
-    page = render_report(
-        campaign.config, campaign.manifest, tables, campaign.sentences, campaign.annotations, excluded
-    )
+    counted = CountedAnswers.of(campaign.config, campaign.annotations, campaign.sentences)
+    tables = summary_tables(campaign.config, counted)
+    page = render_report(campaign.config, campaign.manifest, tables, counted)
     path.write_text(page, encoding="utf-8")
     return path, tables
 

@@ -12,11 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from annotate.columns import DIFF_COLUMNS, TABLE_FILES
 from annotate.config import ProjectConfig, parse_config
 from annotate.errors import ExportError
 from annotate.files import write_csv, write_json, write_parquet
-from annotate.outputs.snapshots import DIFF_COLUMNS, SNAPSHOT_FILE, diff, list_snapshots, snapshot
-from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.outputs.snapshots import SNAPSHOT_FILE, diff, list_snapshots, snapshot
+from annotate.quality.tables import compute_tables
 from annotate.studio.pull import tidy_annotations, tidy_sentences
 from annotate.studio.review import tidy_adjudications
 

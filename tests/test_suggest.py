@@ -19,12 +19,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotate.columns import METRIC_COLUMNS
 from annotate.config import load_config
 from annotate.errors import ConfigError, ExportError, InputError
 from annotate.ingest.articles import read_articles
 from annotate.ingest.cues import TOTAL, Rules, Suggestion, load_rules, prediction, suggest
 from annotate.ingest.segment import split_article
-from annotate.quality.suggestions import METRIC_COLUMNS, suggestion_metrics
+from annotate.quality.suggestions import suggestion_metrics
 from annotate.starter import default_rules_path
 from annotate.studio.interface import build_label_config
 

@@ -12,17 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotate.columns import AGREEMENT_COLUMNS
 from annotate.errors import ExportError, InputError
-from annotate.quality.agreement import AGREEMENT_COLUMNS
+from annotate.quality.agreement import field_agreement
 from annotate.quality.majority import (
-    ANNOTATOR_COLUMNS,
+    ANNOTATOR_COUNT_COLUMNS,
     DOCUMENT_STANCE_COLUMNS,
+    MAJORITY_COLUMNS,
     NO_MAJORITY,
-    SENTENCE_LABEL_COLUMNS,
     annotator_table,
     document_stance,
     majority_labels,
-    summarize_tables,
 )
 
 STANCE = ["Favor", "Against", "Neutral"]
@@ -164,7 +164,7 @@ MAJORITY = [
 
 def test_majority_labels(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
     table = majority_labels(annotated, CHOICE_FIELDS, sentences)
-    assert list(table.columns) == SENTENCE_LABEL_COLUMNS
+    assert list(table.columns) == MAJORITY_COLUMNS
     assert_rows(records(table), MAJORITY)
     assert table["label"].isna().sum() == 2
     assert table.dtypes["votes"] == "int64" and table.dtypes["contested"] == "bool"
@@ -280,7 +280,7 @@ ANNOTATORS = [
 
 def test_annotator_table(annotated: pd.DataFrame) -> None:
     table = annotator_table(annotated, CHOICE_FIELDS)
-    assert list(table.columns) == ANNOTATOR_COLUMNS
+    assert list(table.columns) == ANNOTATOR_COUNT_COLUMNS
     assert_rows(records(table), ANNOTATORS)
 
 
@@ -344,9 +344,19 @@ def test_leave_one_out_matches_brute_force(answers: dict[tuple[str, str, str], s
 # -- all of it ---------------------------------------------------------------------------------
 
 
-def test_summarize_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    tables = summarize_tables(annotated, sentences, CHOICE_FIELDS, TARGETS, STANCE)
-    assert list(tables) == ["sentence_labels", "document_stance", "agreement", "annotators"]
+def majority_tables(annotations: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The majority-vote building blocks that annotate.quality.tables.compute_tables combines."""
+    majority = majority_labels(annotations, CHOICE_FIELDS, sentences)
+    return {
+        "sentence_labels": majority,
+        "document_stance": document_stance(majority, TARGETS, STANCE),
+        "agreement": field_agreement(annotations, CHOICE_FIELDS),
+        "annotators": annotator_table(annotations, CHOICE_FIELDS),
+    }
+
+
+def test_majority_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
+    tables = majority_tables(annotated, sentences)
     assert_rows(records(tables["sentence_labels"]), MAJORITY)
     assert records(tables["document_stance"]) == DOCUMENT_STANCE
     assert_rows(records(tables["annotators"]), ANNOTATORS)
@@ -375,33 +385,31 @@ def test_summarize_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> N
     )
 
 
-def test_summarize_tables_on_no_annotations(sentences: pd.DataFrame) -> None:
-    tables = summarize_tables(build([]), sentences, CHOICE_FIELDS, TARGETS, STANCE)
-    assert list(tables["sentence_labels"].columns) == SENTENCE_LABEL_COLUMNS
+def test_majority_tables_on_no_annotations(sentences: pd.DataFrame) -> None:
+    tables = majority_tables(build([]), sentences)
+    assert list(tables["sentence_labels"].columns) == MAJORITY_COLUMNS
     assert list(tables["document_stance"].columns) == DOCUMENT_STANCE_COLUMNS
-    assert list(tables["annotators"].columns) == ANNOTATOR_COLUMNS
+    assert list(tables["annotators"].columns) == ANNOTATOR_COUNT_COLUMNS
     assert all(len(tables[key]) == 0 for key in ("sentence_labels", "document_stance", "annotators"))
     assert tables["agreement"]["units"].tolist() == [0, 0, 0]
 
 
-def test_summarize_tables_checks_its_input(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    with pytest.raises(InputError, match="lacks stance_eu"):
-        summarize_tables(annotated, sentences, CHOICE_FIELDS, {"eu": "EU"}, STANCE)
+def test_majority_tables_check_their_input(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
     with pytest.raises(ExportError, match="sentences table is missing column"):
-        summarize_tables(annotated, sentences[["sentence_id"]], CHOICE_FIELDS, TARGETS, STANCE)
+        majority_labels(annotated, CHOICE_FIELDS, sentences[["sentence_id"]])
     with pytest.raises(ExportError, match="missing column.*lead_time"):
         annotator_table(annotated.drop(columns="lead_time"), CHOICE_FIELDS)
 
 
 def test_pull_dtypes_give_the_same_tables(annotated: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    """annotate.pull stores text columns as pandas "string" (missing = pd.NA)."""
+    """annotate.studio.pull stores text columns as pandas "string" (missing = pd.NA)."""
     text = ["sentence_id", "doc_id", "annotator", "field", "label", "span_text"]
     typed = annotated.astype(dict.fromkeys(text, "string"))
     # a row without a sentence id (a task that is not one of ours) is left out
     stray = typed.iloc[[0]].assign(sentence_id=pd.array([pd.NA], dtype="string"), annotation_id=50)
     typed = pd.concat([typed, stray], ignore_index=True)
-    plain = summarize_tables(annotated, sentences, CHOICE_FIELDS, TARGETS, STANCE)
-    tables = summarize_tables(typed, sentences, CHOICE_FIELDS, TARGETS, STANCE)
+    plain = majority_tables(annotated, sentences)
+    tables = majority_tables(typed, sentences)
     for key in ("sentence_labels", "document_stance", "agreement"):
         assert records(tables[key]) == records(plain[key])
     # the stray annotation still counts as ann's annotation, but carries no answer

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import load_workbook
 
-from annotate.columns import SHEETS, sheet_columns
+from annotate.columns import SHEETS, TABLE_FILES, sheet_columns
 from annotate.config import ProjectConfig, parse_config
 from annotate.files import read_table, write_csv, write_parquet
 from annotate.ingest.articles import Article
@@ -24,7 +24,7 @@ from annotate.ingest.segment import split_article
 from annotate.outputs.dictionary import write_dictionary
 from annotate.outputs.summarize import SUMMARIZE_STEPS
 from annotate.outputs.workbook import EXCEL_MAX_TEXT, write_workbook
-from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.quality.tables import compute_tables
 from annotate.studio.pull import tidy_annotations, tidy_sentences
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"

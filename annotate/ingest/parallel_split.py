@@ -1,6 +1,6 @@
-"""Sentence splitting on all cores, with exactly the output of :mod:`annotate.segment`.
+"""Sentence splitting on all cores, with exactly the output of :mod:`annotate.ingest.segment`.
 
-``annotate.segment.split_text`` treats every line as an independent paragraph, so a text can be
+``annotate.ingest.segment.split_text`` treats every line as an independent paragraph, so a text can be
 cut into its lines, the lines split in worker processes and the spans put back together: the
 result is identical to splitting each text in one process (same sentences, paragraph numbers and
 offsets). Work goes to the workers in batches of lines of about ``BATCH_CHARS`` characters, so one
@@ -32,7 +32,7 @@ T = TypeVar("T")
 BATCH_CHARS = 64_000
 #: Below this many characters in total, splitting stays in the calling process.
 MIN_PARALLEL_CHARS = 200_000
-# the line breaks of annotate.segment (everything str.splitlines() treats as one)
+# the line breaks of annotate.ingest.segment (everything str.splitlines() treats as one)
 _LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 

@@ -36,10 +36,11 @@ from typing import Any
 
 import pandas as pd
 
+from annotate.columns import DIFF_COLUMNS, TABLE_FILES
 from annotate.config import ProjectConfig
 from annotate.errors import AnnotateError, ExportError
 from annotate.files import read_json, read_table, write_csv, write_json
-from annotate.quality.tables import TABLE_FILES, compute_tables
+from annotate.quality.tables import compute_tables
 
 __all__ = [
     "DIFF_COLUMNS",
@@ -65,16 +66,6 @@ PULL_FILES = (
     "README.md",
 )
 REQUIRED = ("annotations.parquet", "sentences.parquet")
-DIFF_COLUMNS = [
-    "sentence_id",
-    "doc_id",
-    "field",
-    "old_label",
-    "new_label",
-    "old_source",
-    "new_source",
-    "text",
-]
 
 
 def _summary_files() -> dict[str, str]:

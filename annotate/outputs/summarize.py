@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from annotate.columns import TABLE_FILES
 from annotate.config import ProjectConfig
 from annotate.files import DEFAULT_OUT, read_json, write_csv, write_text
 from annotate.ingest.cues import suggestion_rules
 from annotate.outputs.report import render_report
 from annotate.outputs.workbook import WORKBOOK_FILE, write_workbook
-from annotate.quality.tables import COMPUTE_STEPS, SUMMARY_ANNOTATION_COLUMNS, TABLE_FILES, compute_tables
+from annotate.quality.answers import CountedAnswers
+from annotate.quality.tables import COMPUTE_STEPS, SUMMARY_ANNOTATION_COLUMNS, summary_tables
 from annotate.studio.pull import load_pulled
 
 __all__ = ["SUMMARIZE_STEPS", "SummaryResult", "summarize"]
@@ -51,23 +53,16 @@ def summarize(
     manifest = read_json(folder / "manifest.json") or {}
     rules = suggestion_rules(config, config_path)
     done(1)
-    tables, excluded = compute_tables(
-        config,
-        annotations,
-        sentences,
-        adjudications,
-        exclude_flagged,
-        rules,
-        progress=lambda step, _: done(1 + step),
-    )
+    counted = CountedAnswers.of(config, annotations, sentences, exclude_flagged)
+    tables = summary_tables(config, counted, adjudications, rules, progress=lambda step, _: done(1 + step))
     for key, filename in TABLE_FILES.items():
         write_csv(tables[key], folder / filename)
     done(COMPUTE_STEPS + 2)
     report = write_text(
-        render_report(config, manifest, tables, sentences, annotations, excluded=excluded),
+        render_report(config, manifest, tables, counted),
         folder / "report.html",
     )
     done(COMPUTE_STEPS + 3)
     write_workbook(tables, sentences, folder / WORKBOOK_FILE, manifest)
     done(SUMMARIZE_STEPS)
-    return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=excluded)
+    return SummaryResult(out_dir=folder, tables=tables, report=report, excluded=counted.excluded)

@@ -1,7 +1,7 @@
 """Dawid–Skene aggregation: each annotator's confusion matrix and a posterior label per sentence.
 
 In: answers, one row per unit (sentence) × annotator with the label given (the shape of
-``annotate.agreement.choice_answers``, one field at a time), and the field's labels in
+``annotate.quality.agreement.choice_answers``, one field at a time), and the field's labels in
 config order.
 Out: per unit the posterior distribution over the true label, its most probable label and
 that label's probability; per annotator a confusion matrix and a reliability figure; the
@@ -139,7 +139,7 @@ def _check_columns(answers: object, columns: Sequence[str]) -> pd.DataFrame:
     if not isinstance(answers, pd.DataFrame):
         raise InputError(
             f"answers must be a pandas DataFrame, got {type(answers).__name__}; "
-            "pass one row per unit × annotator, e.g. from annotate.agreement.choice_answers()"
+            "pass one row per unit × annotator, e.g. from annotate.quality.agreement.choice_answers()"
         )
     if len(set(columns)) != len(columns):
         raise InputError(f"the unit, annotator and label columns must differ, got {list(columns)!r}")
@@ -375,8 +375,8 @@ def dawid_skene_fields(
     answers = _check_columns(answers, [unit, annotator, label])
     if len(answers) and "field" not in answers.columns:
         raise InputError(
-            "answers has no 'field' column; pass the table made by annotate.agreement.choice_answers(), "
-            "or call dawid_skene() once per field"
+            "answers has no 'field' column; pass the table made by "
+            "annotate.quality.agreement.choice_answers(), or call dawid_skene() once per field"
         )
     by_field = dict(tuple(answers.groupby("field", sort=False))) if len(answers) else {}
 

@@ -1,11 +1,11 @@
 """Inter-annotator agreement on the single-choice fields (stance per target, sentence type).
 
-In: the tidy annotations table made by ``annotate.pull`` (one row per annotation × field ×
-label or span; see DESIGN.md) and ``choice_fields``, a mapping of each single-choice field
-name (``stance_<target id>``, ``sentence_type``) to its labels in config order.
+In: the tidy annotations table made by ``annotate.studio.pull`` (one row per annotation × field ×
+label or span; columns in ``annotate.columns``) and ``choice_fields``, a mapping of each
+single-choice field name (``stance_<target id>``, ``sentence_type``) to its labels in config order.
 Out: ``field_agreement`` (one row per field: Krippendorff's alpha with a bootstrap interval,
 percent agreement, Fleiss' kappa, Gwet's AC1, counts) and ``pairwise_kappa`` (Cohen's kappa
-per annotator pair and field). ``annotate.spans`` applies the same coefficients to cue tokens.
+per annotator pair and field). ``annotate.quality.spans`` applies the same coefficients to cue tokens.
 
 A *unit* is a sentence, a *coder* an annotator. Labels are encoded as their index in the
 field's label list, so ``nominal`` treats them as unordered and ``ordinal`` as a scale in
@@ -59,6 +59,7 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as _statsmodels_fleiss_kappa
 
+from annotate.columns import AGREEMENT_COLUMNS, PAIR_COLUMNS
 from annotate.errors import ExportError, InputError
 
 __all__ = [
@@ -84,21 +85,7 @@ __all__ = [
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
-AGREEMENT_COLUMNS = [
-    "field",
-    "level",
-    "krippendorff_alpha",
-    "alpha_ci_low",
-    "alpha_ci_high",
-    "percent_agreement",
-    "fleiss_kappa",
-    "gwet_ac1",
-    "units",
-    "pairable_values",
-    "annotators",
-]
 ANSWER_COLUMNS = ["sentence_id", "doc_id", "field", "annotator", "annotation_id", "label"]
-PAIR_COLUMNS = ["annotator_a", "annotator_b", "field", "items", "percent_agreement", "cohen_kappa"]
 CONFIDENCE = 0.95
 
 _REQUIRED = (
@@ -111,7 +98,7 @@ _REQUIRED = (
     "updated_at",
     "cancelled",
 )
-_FIX_TABLE = "pass the annotations table made by annotate.pull (or run `annotate pull --full`)"
+_FIX_TABLE = "pass the annotations table made by annotate.studio.pull (or run `annotate pull --full`)"
 # bootstrap draws are made in chunks of replicates of about this many cells
 _CHUNK_CELLS = 4_000_000
 
@@ -655,6 +642,7 @@ def field_agreement(
     levels: Mapping[str, str] | None = None,
     n_boot: int = 1000,
     seed: int = 12345,
+    answers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Agreement per single-choice field.
 
@@ -671,8 +659,9 @@ def field_agreement(
     ``gwet_ac1``); ``units`` = sentences with two or more answers; ``pairable_values`` = the
     answers in those sentences; ``annotators`` = distinct annotators with at least one
     answer. Coefficients are NaN when undefined, and so is the interval when alpha is.
+    ``answers``: ``choice_answers(annotations, choice_fields)`` when the caller has it already.
     """
-    answers = choice_answers(annotations, choice_fields)
+    answers = choice_answers(annotations, choice_fields) if answers is None else answers
     field_levels = check_levels(levels, list(choice_fields))
     check_bootstrap(n_boot, seed)
     by_field = dict(tuple(answers.groupby("field", sort=False)))
@@ -700,7 +689,11 @@ def _cohen_kappa(first: np.ndarray, second: np.ndarray) -> float:
     return kappa if np.isfinite(kappa) else float("nan")
 
 
-def pairwise_kappa(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def pairwise_kappa(
+    annotations: pd.DataFrame,
+    choice_fields: Mapping[str, Sequence[str]],
+    answers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Cohen's kappa of every annotator pair on every single-choice field.
 
     In: the tidy annotations table and ``choice_fields`` (field -> labels, config order).
@@ -711,9 +704,10 @@ def pairwise_kappa(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequen
     scikit-learn's ``cohen_kappa_score`` on them (``(p_o - p_e) / (1 - p_e)`` with ``p_e``
     from each annotator's own label shares), NaN when undefined: fewer than 2 items, or both
     used one and the same label throughout. Sorted by ``annotator_a, annotator_b`` and field
-    in ``choice_fields`` order.
+    in ``choice_fields`` order. ``answers``: ``choice_answers(annotations, choice_fields)`` when
+    the caller has it already.
     """
-    answers = choice_answers(annotations, choice_fields)
+    answers = choice_answers(annotations, choice_fields) if answers is None else answers
     field_rank = {field: rank for rank, field in enumerate(choice_fields)}
     coder, coders = pd.factorize(answers["annotator"], sort=True)
     label = np.zeros(len(answers), dtype=np.int64)

@@ -1,7 +1,7 @@
 """Majority labels, per-document stance and annotator figures from the tidy annotations table.
 
-In: the annotations table made by ``annotate.pull`` (see DESIGN.md), the sentences table
-(``sentence_id, doc_id, sentence_index, text, task_id``), ``choice_fields`` (each
+In: the annotations table made by ``annotate.studio.pull`` (columns in ``annotate.columns``),
+the sentences table (``sentence_id, doc_id, sentence_index, text, task_id``), ``choice_fields`` (each
 single-choice field name -> its labels in config order), ``targets`` (target id -> display
 label) and ``stance_labels`` (config order).
 Out: the tables behind ``sentence_labels.csv``, ``document_stance.csv``, ``agreement.csv``
@@ -19,21 +19,21 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from annotate.columns import DOCUMENT_STANCE_COLUMNS
 from annotate.errors import ExportError, InputError
-from annotate.quality.agreement import check_annotations, check_choice_fields, choice_answers, field_agreement
+from annotate.quality.agreement import check_annotations, choice_answers
 
 __all__ = [
-    "ANNOTATOR_COLUMNS",
+    "ANNOTATOR_COUNT_COLUMNS",
     "DOCUMENT_STANCE_COLUMNS",
     "NO_MAJORITY",
-    "SENTENCE_LABEL_COLUMNS",
+    "MAJORITY_COLUMNS",
     "annotator_table",
     "document_stance",
     "majority_labels",
-    "summarize_tables",
 ]
 
-SENTENCE_LABEL_COLUMNS = [
+MAJORITY_COLUMNS = [
     "sentence_id",
     "doc_id",
     "field",
@@ -43,8 +43,7 @@ SENTENCE_LABEL_COLUMNS = [
     "agreement",
     "contested",
 ]
-DOCUMENT_STANCE_COLUMNS = ["doc_id", "target", "label", "sentences", "share"]
-ANNOTATOR_COLUMNS = [
+ANNOTATOR_COUNT_COLUMNS = [
     "annotator",
     "annotations",
     "skipped",
@@ -99,6 +98,7 @@ def majority_labels(
     annotations: pd.DataFrame,
     choice_fields: Mapping[str, Sequence[str]],
     sentences: pd.DataFrame | None = None,
+    answers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The majority label of every sentence × choice field with at least one answer.
 
@@ -112,10 +112,11 @@ def majority_labels(
     answered by one annotator is not). Rows are sorted by ``doc_id``, then ``sentence_index``
     (sentences missing from ``sentences`` come last in their document; without ``sentences``
     the order is by ``sentence_id``), then field in ``choice_fields`` order.
+    ``answers``: ``choice_answers(annotations, choice_fields)`` when the caller has it already.
     """
     if sentences is not None:
         _check_sentences(sentences)
-    answers = choice_answers(annotations, choice_fields)
+    answers = choice_answers(annotations, choice_fields) if answers is None else answers
 
     counts = answers.groupby([*_ITEM, "label"], sort=False).size().rename("votes").reset_index()
     item = counts.groupby(_ITEM, sort=False)["votes"]
@@ -141,7 +142,7 @@ def majority_labels(
         .sort_values(["doc_id", "_order", "sentence_id", "_field"], na_position="last")
         .reset_index(drop=True)
     )
-    return table[SENTENCE_LABEL_COLUMNS].astype(
+    return table[MAJORITY_COLUMNS].astype(
         {"votes": "int64", "n_annotators": "int64", "agreement": "float64", "contested": "bool"}
     )
 
@@ -233,7 +234,11 @@ def _leave_one_out(answers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"annotator": answers["annotator"].to_numpy(), "eligible": eligible, "agree": agree})
 
 
-def annotator_table(annotations: pd.DataFrame, choice_fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def annotator_table(
+    annotations: pd.DataFrame,
+    choice_fields: Mapping[str, Sequence[str]],
+    answers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per-annotator figures.
 
     In: the tidy annotations table (also needs ``lead_time``, seconds) and ``choice_fields``.
@@ -244,6 +249,9 @@ def annotator_table(annotations: pd.DataFrame, choice_fields: Mapping[str, Seque
     ``agreement_with_majority`` = leave-one-out agreement: over every sentence × choice field
     the annotator answered where the *other* annotators' answers have a unique most frequent
     label, the share where the annotator gave that label (NaN when there is no such item).
+    ``answers``: the choice answers that agreement is computed on, when not those of
+    ``annotations`` (``annotate.quality.tables`` counts everything an annotator did but scores
+    agreement on the analysis set only).
     """
     check_annotations(annotations, ("annotation_id", "annotator", "cancelled", "lead_time"))
     per_annotation = annotations.drop_duplicates("annotation_id")
@@ -264,11 +272,11 @@ def annotator_table(annotations: pd.DataFrame, choice_fields: Mapping[str, Seque
         median_lead_time=("median_lead_time", "median"),
     )
 
-    loo = _leave_one_out(choice_answers(annotations, choice_fields))
+    loo = _leave_one_out(choice_answers(annotations, choice_fields) if answers is None else answers)
     scored = loo[loo["eligible"]].groupby("annotator")["agree"].mean()
     table["agreement_with_majority"] = scored.reindex(table.index).astype("float64")
     table = table.reset_index()
-    return table[ANNOTATOR_COLUMNS].astype(
+    return table[ANNOTATOR_COUNT_COLUMNS].astype(
         {
             "annotations": "int64",
             "skipped": "int64",
@@ -276,36 +284,3 @@ def annotator_table(annotations: pd.DataFrame, choice_fields: Mapping[str, Seque
             "agreement_with_majority": "float64",
         }
     )
-
-
-# -- all of it ---------------------------------------------------------------------------------
-
-
-def summarize_tables(
-    annotations: pd.DataFrame,
-    sentences: pd.DataFrame,
-    choice_fields: Mapping[str, Sequence[str]],
-    targets: Mapping[str, str],
-    stance_labels: Sequence[str],
-) -> dict[str, pd.DataFrame]:
-    """All summary tables, keyed ``sentence_labels``, ``document_stance``, ``agreement``,
-    ``annotators`` (see ``majority_labels``, ``document_stance``, ``field_agreement``,
-    ``annotator_table``). Every ``stance_<target>`` must be one of ``choice_fields``.
-    """
-    check_annotations(annotations)
-    _check_sentences(sentences)
-    check_choice_fields(choice_fields)
-    _check_stance(targets, stance_labels)
-    absent = [f"stance_{t}" for t in targets if f"stance_{t}" not in choice_fields]
-    if absent:
-        raise InputError(
-            f"choice_fields lacks {', '.join(absent)}; pass one stance_<target id> field "
-            "per target with the config's stance labels"
-        )
-    majority = majority_labels(annotations, choice_fields, sentences)
-    return {
-        "sentence_labels": majority,
-        "document_stance": document_stance(majority, targets, stance_labels),
-        "agreement": field_agreement(annotations, choice_fields),
-        "annotators": annotator_table(annotations, choice_fields),
-    }

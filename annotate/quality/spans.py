@@ -1,6 +1,6 @@
 """Agreement on bias-cue spans: token-level Krippendorff's alpha and pairwise span F1.
 
-In: the tidy annotations table made by ``annotate.pull`` (``cues`` rows carry a cue label and
+In: the tidy annotations table made by ``annotate.studio.pull`` (``cues`` rows carry a cue label and
 ``start``/``end``, character offsets into the sentence text, end exclusive), the sentences
 table (``sentence_id, text, ...``) and the config's cue labels.
 Out: ``tokenize`` (token character spans), ``token_labels`` (every annotator's label of every
@@ -31,9 +31,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from annotate.columns import AGREEMENT_COLUMNS, SPAN_F1_COLUMNS
 from annotate.errors import ExportError, InputError
 from annotate.quality.agreement import (
-    AGREEMENT_COLUMNS,
     agreement_row,
     agreement_table,
     alpha_from_coincidences,
@@ -56,7 +56,7 @@ __all__ = [
 
 NONE = "none"
 TOKEN_COLUMNS = ["sentence_id", "token", "start", "end", "annotator", "label"]
-CUE_COLUMNS = [*AGREEMENT_COLUMNS, "span_f1_exact", "span_f1_overlap"]
+CUE_COLUMNS = [*AGREEMENT_COLUMNS, *SPAN_F1_COLUMNS]
 CUES_FIELD = "cues"
 
 # Han ideographs (with extensions and compatibility forms), hiragana and katakana: one token
@@ -395,7 +395,7 @@ def cue_agreement(
     Units are tokens (``token_labels``): in ``cues`` the value is the token's cue or
     ``"none"``, in ``cues:<label>`` whether the token carries that cue. ``level`` is nominal;
     ``krippendorff_alpha``, ``percent_agreement``, ``fleiss_kappa`` and ``gwet_ac1`` are the
-    coefficients of ``annotate.agreement`` over tokens (``q`` = cues + 1, or 2); ``units`` =
+    coefficients of ``annotate.quality.agreement`` over tokens (``q`` = cues + 1, or 2); ``units`` =
     tokens with two or more annotators, ``pairable_values`` = their labels, ``annotators`` =
     annotators with a counted annotation of a tokenized sentence. The tokens of a sentence
     are not independent, so the alpha interval resamples sentences (all their tokens at

@@ -15,12 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from annotate.columns import METRIC_COLUMNS
 from annotate.errors import ExportError
 from annotate.ingest.cues import CUES_FIELD, TOTAL, Rules, suggest
 
 __all__ = ["METRIC_COLUMNS", "suggestion_metrics"]
-
-METRIC_COLUMNS = ["rule", "label", "suggested", "matched", "human_spans", "found", "precision", "recall"]
 
 
 def _check_tables(annotations: object, sentences: object) -> None:

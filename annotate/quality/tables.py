@@ -1,14 +1,10 @@
-"""Summarize pulled annotations: read ``exports/<name>/``, compute every table, write them and the report.
+"""Every summary table of ``annotate summarize``, from the answers that count.
 
-What counts where:
-
-- ground-truth annotations (gold) are reference answers, never votes;
-- gold sentences are kept out of agreement, aggregation and document stance, and
-  give each annotator a gold accuracy; they appear in ``sentence_labels`` with
-  ``source = gold``;
-- adjudicated labels (from the review project) win over aggregated ones;
-- with ``exclude_flagged``, annotators under the gold threshold are left out of
-  everything but their own row in ``annotators``.
+What counts where is decided once, by ``annotate.quality.answers.CountedAnswers``; this module
+combines the figures: the final label of each sentence × field (adjudicated > gold > majority,
+Dawid–Skene on a tie; gold sentences appear with ``source = gold``), document stance,
+agreement (choice fields and cue spans), annotator figures, Cohen's κ per pair and the cue
+rules' precision and recall. Nothing here reads or writes a file.
 """
 
 from __future__ import annotations
@@ -18,51 +14,16 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from annotate.columns import ANNOTATION_COLUMNS, ANNOTATOR_COLUMNS, METRIC_COLUMNS, SENTENCE_LABEL_COLUMNS
 from annotate.config import ProjectConfig
 from annotate.ingest.cues import Rules
 from annotate.quality.aggregate import dawid_skene_fields
-from annotate.quality.agreement import choice_answers, field_agreement, pairwise_kappa
-from annotate.quality.gold import expected_labels, gold_accuracy
+from annotate.quality.agreement import field_agreement, pairwise_kappa
+from annotate.quality.answers import CountedAnswers
 from annotate.quality.majority import annotator_table, document_stance, majority_labels
 from annotate.quality.spans import cue_agreement
-from annotate.quality.suggestions import METRIC_COLUMNS, suggestion_metrics
-from annotate.studio.pull import ANNOTATION_COLUMNS
+from annotate.quality.suggestions import suggestion_metrics
 
-TABLE_FILES = {
-    "sentence_labels": "sentence_labels.csv",
-    "document_stance": "document_stance.csv",
-    "agreement": "agreement.csv",
-    "annotators": "annotators.csv",
-    "annotator_pairs": "annotator_pairs.csv",
-    "suggestions": "suggestions.csv",
-}
-SENTENCE_LABEL_COLUMNS = [
-    "sentence_id",
-    "doc_id",
-    "field",
-    "label",
-    "source",
-    "majority_label",
-    "votes",
-    "n_annotators",
-    "agreement",
-    "margin",
-    "contested",
-    "ds_label",
-    "ds_probability",
-]
-ANNOTATOR_COLUMNS = [
-    "annotator",
-    "annotations",
-    "skipped",
-    "median_lead_time",
-    "total_lead_time",
-    "agreement_with_majority",
-    "gold_items",
-    "gold_accuracy",
-    "flagged",
-    "ds_reliability",
-]
 #: Dawid–Skene iterations: enough to settle on campaign-sized crowds.
 DS_MAX_ITER = 500
 #: The columns of annotations.parquet the summaries read (not ``task_id``, ``created_at``).
@@ -126,14 +87,29 @@ def compute_tables(
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Every summary table from the pulled tables, and the annotators left out.
 
-    In: ``annotations`` and ``sentences`` as written by ``pull``; ``adjudications``
-    (``sentence_id, field, label, ...``) from the review project, if any; the cue-suggestion
-    ``rules`` to score (none: an empty ``suggestions`` table).
+    In: ``annotations`` and ``sentences`` as written by ``pull``; the rest as ``summary_tables``.
+    Applies ``CountedAnswers.of`` (what counts where), then ``summary_tables``.
+    """
+    counted = CountedAnswers.of(config, annotations, sentences, exclude_flagged)
+    return summary_tables(config, counted, adjudications, rules, progress), counted.excluded
+
+
+def summary_tables(
+    config: ProjectConfig,
+    counted: CountedAnswers,
+    adjudications: pd.DataFrame | None = None,
+    rules: Rules | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every summary table from the answers that count.
+
+    In: ``counted`` (``CountedAnswers.of`` the pull); ``adjudications`` (``sentence_id, field,
+    label, ...``) from the review project, if any; the cue-suggestion ``rules`` to score (none:
+    an empty ``suggestions`` table).
     Out: tables keyed as ``TABLE_FILES``: ``sentence_labels`` (``SENTENCE_LABEL_COLUMNS``),
     ``document_stance``, ``agreement`` (choice fields, then ``cues`` rows),
     ``annotators`` (``ANNOTATOR_COLUMNS``), ``annotator_pairs`` (Cohen's κ), ``suggestions``
-    (each rule's precision and recall). Superseded sentences (edited in their article) count
-    only in the annotators' own figures. ``progress(done, total)`` is called after each of the
+    (each rule's precision and recall). ``progress(done, total)`` is called after each of the
     ``COMPUTE_STEPS`` steps.
     """
 
@@ -141,57 +117,33 @@ def compute_tables(
         if progress:
             progress(step, COMPUTE_STEPS)
 
-    choice_fields = config.choice_fields()
-    gt = annotations["ground_truth"].astype(bool) if "ground_truth" in annotations else False
-    human_all = annotations[~gt] if isinstance(gt, pd.Series) else annotations
-    if "superseded" in sentences:
-        old = sentences["superseded"].astype("boolean").fillna(False).astype(bool)
-        superseded_ids = set(sentences.loc[old, "sentence_id"])
-        sentences = sentences[~old]
-        annotations = annotations[~annotations["sentence_id"].isin(superseded_ids)]
-    human = human_all[human_all["sentence_id"].isin(set(sentences["sentence_id"]))]
-    gold = (
-        expected_labels(annotations)
-        if isinstance(gt, pd.Series)
-        else pd.DataFrame(columns=["sentence_id", "field", "label"])
+    choice_fields = counted.choice_fields
+    majority = majority_labels(
+        counted.counted, choice_fields, counted.sentences, answers=counted.counted_answers
     )
-    gold_ids = set(gold["sentence_id"])
-
-    all_answers = choice_answers(human, choice_fields)
-    accuracy = gold_accuracy(all_answers, gold)
-    accuracy["flagged"] = (accuracy["gold_items"] >= config.gold_min_items) & (
-        accuracy["gold_accuracy"] < config.gold_threshold
-    )
-    flagged = sorted(accuracy.loc[accuracy["flagged"], "annotator"].astype(str))
-    excluded = flagged if exclude_flagged else []
-    counted = human[~human["annotator"].isin(excluded)]
-    analysis = counted[~counted["sentence_id"].isin(gold_ids)]
-    analysis_sentences = sentences[~sentences["sentence_id"].isin(gold_ids)]
-
-    answers = choice_answers(analysis, choice_fields)
-    majority = majority_labels(counted, choice_fields, sentences)
     done(1)
-    aggregates = dawid_skene_fields(answers, choice_fields, max_iter=DS_MAX_ITER)
+    aggregates = dawid_skene_fields(counted.analysis_answers, choice_fields, max_iter=DS_MAX_ITER)
     done(2)
     labels = _final_labels(
-        majority, _margins(choice_answers(counted, choice_fields)), aggregates.labels, gold, adjudications
+        majority, _margins(counted.counted_answers), aggregates.labels, counted.gold, adjudications
     )
 
-    stance = labels[~labels["sentence_id"].isin(gold_ids)]
+    stance = labels[~labels["sentence_id"].isin(counted.gold_ids)]
     doc_stance = document_stance(stance, config.targets_by_id(), list(config.stance_labels))
     done(3)
 
-    agreement = field_agreement(analysis, choice_fields, levels=config.levels())
+    agreement = field_agreement(
+        counted.analysis, choice_fields, levels=config.levels(), answers=counted.analysis_answers
+    )
     if config.cues:
-        agreement = pd.concat(
-            [agreement, cue_agreement(analysis, analysis_sentences, list(config.cues))], ignore_index=True
-        )
+        cues = cue_agreement(counted.analysis, counted.analysis_sentences, list(config.cues))
+        agreement = pd.concat([agreement, cues], ignore_index=True)
     done(4)
 
-    annotators = _annotator_figures(human_all, analysis, choice_fields, accuracy, aggregates.reliability)
+    annotators = _annotator_figures(counted, aggregates.reliability)
     done(5)
     if rules is not None and config.cues:
-        suggestions = suggestion_metrics(analysis, analysis_sentences, rules)
+        suggestions = suggestion_metrics(counted.analysis, counted.analysis_sentences, rules)
     else:
         suggestions = pd.DataFrame(columns=METRIC_COLUMNS)
     tables = {
@@ -199,30 +151,24 @@ def compute_tables(
         "document_stance": doc_stance,
         "agreement": agreement,
         "annotators": annotators,
-        "annotator_pairs": pairwise_kappa(analysis, choice_fields),
+        "annotator_pairs": pairwise_kappa(counted.analysis, choice_fields, answers=counted.analysis_answers),
         "suggestions": suggestions,
     }
     done(COMPUTE_STEPS)
-    return tables, excluded
+    return tables
 
 
-def _annotator_figures(
-    human: pd.DataFrame,
-    analysis: pd.DataFrame,
-    choice_fields: dict[str, list[str]],
-    accuracy: pd.DataFrame,
-    reliability: pd.DataFrame,
-) -> pd.DataFrame:
+def _annotator_figures(counted: CountedAnswers, reliability: pd.DataFrame) -> pd.DataFrame:
     """annotators.csv: counts and lead times over everything they did, agreement over the analysis set."""
-    counts = annotator_table(human, choice_fields).set_index("annotator")
-    loo = annotator_table(analysis, choice_fields).set_index("annotator")["agreement_with_majority"]
+    human = counted.human_all
+    table = annotator_table(human, counted.choice_fields, answers=counted.analysis_answers).set_index(
+        "annotator"
+    )
     per_annotation = human.drop_duplicates("annotation_id")
     submitted = per_annotation[~per_annotation["cancelled"].astype(bool)]
     total = submitted.groupby("annotator")["lead_time"].sum(min_count=1)
-    table = counts.drop(columns="agreement_with_majority")
     table["total_lead_time"] = total.reindex(table.index).astype("float64")
-    table["agreement_with_majority"] = loo.reindex(table.index).astype("float64")
-    acc = accuracy.set_index("annotator")
+    acc = counted.accuracy.set_index("annotator")
     table["gold_items"] = acc["gold_items"].reindex(table.index).fillna(0).astype("int64")
     table["gold_accuracy"] = acc["gold_accuracy"].reindex(table.index).astype("float64")
     table["flagged"] = acc["flagged"].reindex(table.index).astype("boolean").fillna(False).astype(bool)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from annotate import __version__
+from annotate.columns import ANNOTATION_COLUMNS, SENTENCE_COLUMNS
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.files import (
@@ -33,40 +34,6 @@ from annotate.files import (
 from annotate.studio.client import Studio, parse_time, paused_gc, user_email
 from annotate.studio.review import review_name, tidy_adjudications
 
-ANNOTATION_COLUMNS = [
-    "sentence_id",
-    "doc_id",
-    "task_id",
-    "annotation_id",
-    "annotator",
-    "field",
-    "label",
-    "start",
-    "end",
-    "span_text",
-    "created_at",
-    "updated_at",
-    "lead_time",
-    "cancelled",
-    "ground_truth",
-]
-SENTENCE_COLUMNS = [
-    "sentence_id",
-    "doc_id",
-    "sentence_index",
-    "paragraph",
-    "text",
-    "task_id",
-    "title",
-    "outlet",
-    "country",
-    "author",
-    "published",
-    "url",
-    "language",
-    "task_updated_at",
-    "superseded",
-]
 STATE_FILE = ".pull-state.json"
 #: How far before the server's clock at the start of a pull the next pull starts looking,
 #: so that a write committed while this pull was reading is fetched next time.

@@ -403,7 +403,7 @@ def push(
     push updates, supersedes and revives.
 
     Which tasks are compared: with a current local record of the previous push
-    (``annotate.push_manifest``, kept in ``cache_dir``), only those of the articles that
+    (``annotate.studio.push_manifest``, kept in ``cache_dir``), only those of the articles that
     changed since; otherwise, or with ``full``, every task of the project. New sentences are
     split in a worker process while Label Studio imports the previous batch.
     ``progress(done, total)`` counts sentences imported and tasks updated; ``total`` is an

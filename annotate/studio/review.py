@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 
 from annotate import TASK_SCHEMA_VERSION, __version__
+from annotate.columns import ADJUDICATION_COLUMNS
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.studio.client import Studio, user_email
 from annotate.studio.interface import build_review_config
 
-ADJUDICATION_COLUMNS = ["sentence_id", "field", "label", "adjudicator", "annotation_id", "updated_at"]
 Progress = Callable[[int, int], None]
 
 

@@ -10,7 +10,7 @@ Everything lives in one data directory (default: the user's data directory,
 
 ``database="postgresql"`` (``annotate serve --database postgresql``, or ``ANNOTATE_DATABASE=postgresql``)
 runs Label Studio on PostgreSQL instead of SQLite: the server named by the ``POSTGRE_*`` variables,
-or else a private local cluster started with it and stopped with it (see ``annotate.postgres``).
+or else a private local cluster started with it and stopped with it (see ``annotate.studio.postgres``).
 
 Open sign-up is disabled: annotators join through the organisation's invite
 link or are created by the admin.

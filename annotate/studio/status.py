@@ -62,7 +62,7 @@ ANNOTATOR_STATUS_COLUMNS = ["annotator", "today", "annotations", "skipped", "dra
 
 # One cached annotation: id, user id (or None), skipped, ground truth, created_at (epoch seconds).
 Record = tuple[int, int | None, bool, bool, float | None]
-# One cached task: superseded (no longer served, see annotate.push), its annotations.
+# One cached task: superseded (no longer served, see annotate.studio.push), its annotations.
 Facts = tuple[bool, list[Record]]
 
 
