@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.config import load_config
+from annotate.demo import sample_article
 from annotate.errors import InputError
 from annotate.ingest import cues as suggest
 from annotate.ingest.articles import read_articles
@@ -247,7 +248,7 @@ def test_suggestions_are_predictions_that_prefill_the_stream(
 
 
 def test_suggestions_do_not_slow_push_much(tmp_path, make_project, server_env, studio):
-    sample = packaged_file("china_us_ai_cooperation.txt").read_text(encoding="utf-8")
+    sample = sample_article().read_text(encoding="utf-8")
     paths = []
     for i in range(20):
         path = tmp_path / f"article{i:02d}.txt"
