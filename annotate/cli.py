@@ -24,6 +24,7 @@ from annotate import __version__
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import AnnotateError
 from annotate.files import DEFAULT_OUT
+from annotate.keys import export_keys, import_keys
 from annotate.starter import CONFIG_ENV, DEFAULT_CONFIG, find_config, init_project
 from annotate.studio import server
 from annotate.studio.client import Connection, Studio, resolve_connection
@@ -48,6 +49,12 @@ ConfigOpt = Annotated[
     ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for exports; files go to OUT/<name>/.")]
+ShowNamesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-names", help="Name annotators by e-mail address instead of their pseudonyms (A01, A02, …)."
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -221,13 +228,18 @@ def pull(
     snapshot: Annotated[
         bool, typer.Option("--snapshot", help="Also keep a dated copy in exports/<name>/snapshots/.")
     ] = False,
+    show_names: ShowNamesOpt = False,
 ) -> None:
     """Fetch annotations (only what changed since the last pull) into exports/<name>/."""
     from annotate.workflows import pull as do_pull
 
     cfg, _ = _config(config)
     with _studio() as studio, _progress("Fetching tasks") as progress:
-        result = do_pull(cfg, studio, out_dir, full=full, progress=progress, snapshot=snapshot)
+        result = do_pull(
+            cfg, studio, out_dir, full=full, progress=progress, snapshot=snapshot, show_names=show_names
+        )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     kind = "Full pull" if result.full else "Incremental pull"
     out.print(
         f"{kind}: fetched {result.tasks_fetched} task(s); {result.annotations} annotations on "
@@ -248,6 +260,7 @@ def summarize(
             "--exclude-flagged", help="Leave out annotators whose gold accuracy is under the threshold."
         ),
     ] = False,
+    show_names: ShowNamesOpt = False,
 ) -> None:
     """Agreement, majority labels, per-document stance and the report, from the last pull."""
     from annotate.outputs.summarize import summarize as do_summarize
@@ -255,7 +268,12 @@ def summarize(
     cfg, config_path = _config(config)
     with _progress("Summarizing (steps)") as progress:
         result = do_summarize(
-            cfg, out_dir, exclude_flagged=exclude_flagged, config_path=config_path, progress=progress
+            cfg,
+            out_dir,
+            exclude_flagged=exclude_flagged,
+            config_path=config_path,
+            progress=progress,
+            show_names=show_names,
         )
     if result.excluded:
         out.print(f"Left out flagged annotators: {', '.join(result.excluded)}")
@@ -325,6 +343,7 @@ def status(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the status cache.")
     ] = False,
+    show_names: ShowNamesOpt = False,
 ) -> None:
     """Progress: sentences by number of annotations, per annotator today and in total, drafts."""
     from datetime import UTC, datetime
@@ -334,7 +353,7 @@ def status(
     cfg, _ = _config(config)
     tz = (datetime.now().astimezone().tzinfo or UTC) if local_time else UTC
     with _studio() as studio:
-        r = do_status(cfg, studio, tz=tz, use_cache=not no_cache, refresh=refresh)
+        r = do_status(cfg, studio, tz=tz, use_cache=not no_cache, refresh=refresh, show_names=show_names)
     active = r.sentences - r.gold - r.superseded
     out.print(f"Project '{cfg.name}' ({r.project_url})")
     out.print(
@@ -487,6 +506,42 @@ def version_callback(value: bool) -> None:
     if value:
         out.print(f"annotate {__version__}")
         raise typer.Exit()
+
+
+key_app = typer.Typer(
+    name="key",
+    help="Move a project's blinding key and annotator pseudonyms to another analyst machine.",
+    no_args_is_help=True,
+)
+app.add_typer(key_app)
+
+
+@key_app.command("export")
+@_handled
+def key_export(
+    file: Annotated[
+        Path, typer.Argument(help="Where to write the keys (0600); keep it as secret as a password.")
+    ],
+    config: ConfigOpt = None,
+) -> None:
+    """Write this machine's keys of the project (blinding key, pseudonyms) to FILE."""
+    cfg, _ = _config(config)
+    path = export_keys(cfg.name, file)
+    out.print(f"Wrote the keys of '{cfg.name}' to {path} (readable by you only).")
+    out.print("On the other machine: annotate key import FILE, then annotate pull --full.")
+
+
+@key_app.command("import")
+@_handled
+def key_import(
+    file: Annotated[Path, typer.Argument(help="A file written by 'annotate key export'.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace different keys this machine has for the project.")
+    ] = False,
+) -> None:
+    """Install a project's keys from FILE on this machine."""
+    keys = import_keys(file, force=force)
+    out.print(f"Installed the keys of '{keys.project}' in {keys.path}.")
 
 
 @app.callback()

@@ -125,7 +125,10 @@ _ANNOTATIONS = FileDoc(
         "doc_id": _DOC_ID,
         "task_id": Column("Label Studio task id of the sentence"),
         "annotation_id": Column("Label Studio annotation id; one annotation gives several rows"),
-        "annotator": Column("E-mail of the annotator (Label Studio user)"),
+        "annotator": Column(
+            "The annotator's pseudonym (A01, A02, … the same in every file and pull); their e-mail "
+            "address with --show-names"
+        ),
         "field": _FIELD,
         "label": Column("The chosen label; for cues the cue label; for comment the comment's text"),
         "start": Column("Start of a cue span: offset of its first character in the sentence", "characters"),
@@ -164,7 +167,7 @@ _ADJUDICATIONS = FileDoc(
         "sentence_id": _SENTENCE_ID,
         "field": _FIELD,
         "label": Column("The adjudicator's final label"),
-        "adjudicator": Column("E-mail of the adjudicator"),
+        "adjudicator": Column("The adjudicator's pseudonym (e-mail address with --show-names)"),
         "annotation_id": Column("Label Studio annotation id in the review project"),
         "updated_at": Column("When the decision was last changed; the latest one counts", UTC_TIME),
     },
@@ -312,7 +315,7 @@ _ANNOTATORS = FileDoc(
     row="annotator",
     table="annotators",
     columns={
-        "annotator": Column("E-mail of the annotator"),
+        "annotator": Column("The annotator's pseudonym (e-mail address with --show-names)"),
         "annotations": Column("Submitted annotations (distinct annotation ids, skips excluded)", COUNT),
         "skipped": Column("Skipped (cancelled) annotations", COUNT),
         "median_lead_time": Column("Median lead time of the submitted annotations", SECONDS),
@@ -345,8 +348,8 @@ _ANNOTATOR_PAIRS = FileDoc(
     row="annotator pair × field",
     table="annotator_pairs",
     columns={
-        "annotator_a": Column("E-mail of the first annotator (alphabetically)"),
-        "annotator_b": Column("E-mail of the second annotator"),
+        "annotator_a": Column("Pseudonym (or e-mail) of the first annotator (alphabetically)"),
+        "annotator_b": Column("Pseudonym (or e-mail) of the second annotator"),
         "field": Column("The choice question: stance_<target id> or sentence_type"),
         "items": Column("Sentences both answered", COUNT),
         "percent_agreement": Column("Share of those sentences where both gave the same label", SHARE),

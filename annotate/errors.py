@@ -37,3 +37,9 @@ class ExportError(AnnotateError):
     """Exported tables are missing or inconsistent (e.g. summarize before pull)."""
 
     exit_code = 5
+
+
+class KeyFileError(AnnotateError):
+    """A project's keys file (blinding key, annotator pseudonyms) is missing, damaged or different."""
+
+    exit_code = 2

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from annotate.config import ProjectConfig
 from annotate.files import DEFAULT_OUT
+from annotate.keys import name_annotators
 from annotate.outputs.dictionary import write_dictionary
 from annotate.outputs.snapshots import snapshot as take_snapshot
 from annotate.quality.adjudication import select_for_review
@@ -35,11 +36,12 @@ def pull(
     full: bool = False,
     snapshot: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    show_names: bool = False,
 ) -> PullResult:
     """``annotate pull``: the pulled tables (``annotate.studio.pull.pull_tables``), the data
     dictionary ``README.md`` beside them and, with ``snapshot``, a dated copy in
     ``snapshots/<UTC time>/`` with the summary CSVs computed from this pull."""
-    result = pull_tables(config, studio, out_dir, full=full, progress=progress)
+    result = pull_tables(config, studio, out_dir, full=full, progress=progress, show_names=show_names)
     write_dictionary(result.out_dir, result.manifest, config)
     if not snapshot:
         return result
@@ -57,6 +59,7 @@ def adjudicate(
     """``annotate adjudicate``: select sentences from the last pull (``by`` a criterion of
     ``annotate.quality.adjudication``) and send them to the review project."""
     _, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    name_annotators(config.name, [(annotations, "annotator")], show_names)
     check_main_project(config, studio)
     counted = CountedAnswers.of(config, annotations, sentences)
     labels = summary_tables(config, counted, adjudications)["sentence_labels"]

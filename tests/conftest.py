@@ -71,8 +71,10 @@ def server_env(monkeypatch: pytest.MonkeyPatch, admin_login: server.Login) -> se
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the status cache of every test out of the user's cache folder."""
+    """Keep the status cache and the projects' keys (blinding key, pseudonyms) of every test out of
+    the user's folders."""
     monkeypatch.setenv("ANNOTATE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("ANNOTATE_KEY_DIR", str(tmp_path_factory.getbasetemp() / "keys"))
 
 
 @pytest.fixture

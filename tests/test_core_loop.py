@@ -116,7 +116,7 @@ def test_push_pull_summarize_numbers_match_hand_computation(tmp_path, pushed, an
     _annotate_all(tasks, keys, admin_login.url)
 
     out = tmp_path / "exports"
-    _invoke("pull", "--config", str(cfg_path), "--out", str(out))
+    _invoke("pull", "--config", str(cfg_path), "--out", str(out), "--show-names")
     folder = out / config.name
     ann = pd.read_parquet(folder / "annotations.parquet")
     # 18 annotations × 4 choice fields, plus one comment row
@@ -126,7 +126,7 @@ def test_push_pull_summarize_numbers_match_hand_computation(tmp_path, pushed, an
     sentences = pd.read_parquet(folder / "sentences.parquet")
     assert sentences["text"].tolist()[3] == "The Commerce Department published new export rules on Tuesday."
 
-    _invoke("summarize", "--config", str(cfg_path), "--out", str(out))
+    _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--show-names")
     labels = pd.read_csv(folder / "sentence_labels.csv", encoding="utf-8-sig")
     china = labels[labels["field"] == "stance_china"].reset_index(drop=True)
     # majority per sentence: F(3/3) F(2/3) A(3/3) N(2/3) X(3/3) and a three-way tie
@@ -226,7 +226,7 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
         # A pull refetches tasks changed within WATERMARK_MARGIN before the previous pull began;
         # waiting past it makes "fetched exactly the changed tasks" a fair check.
         time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
-        return pull(config, studio, out, **kwargs)
+        return pull(config, studio, out, show_names=True, **kwargs)
 
     first = settled_pull()
     assert first.full and first.tasks_fetched == 6 and first.annotations == 18
@@ -258,14 +258,14 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
     assert ids[(2, 5)] not in set(ann["annotation_id"])
 
     # --full refetches everything and agrees with the incremental result
-    full = pull(config, studio, out, full=True)
+    full = pull(config, studio, out, full=True, show_names=True)
     assert full.full and full.tasks_fetched == 6
     refetched = pd.read_parquet(folder / "annotations.parquet")
     pd.testing.assert_frame_equal(
         ann.sort_values(["annotation_id", "field"]).reset_index(drop=True),
         refetched.sort_values(["annotation_id", "field"]).reset_index(drop=True),
     )
-    _invoke("summarize", "--config", str(cfg_path), "--out", str(out))
+    _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--show-names")
     people = pd.read_csv(folder / "annotators.csv", encoding="utf-8-sig").set_index("annotator")
     assert people.loc[fourth[0], "skipped"] == 1
     assert people.loc[fourth[0], "annotations"] == 0
@@ -314,8 +314,8 @@ def test_published_alpha_after_round_trip(tmp_path, make_project, server_env, an
                         ],
                     )
     out = tmp_path / "exports"
-    _invoke("pull", "--config", str(cfg_path), "--out", str(out))
-    output = _invoke("summarize", "--config", str(cfg_path), "--out", str(out))
+    _invoke("pull", "--config", str(cfg_path), "--out", str(out), "--show-names")
+    output = _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--show-names")
     assert "0.743" in output
     agreement = pd.read_csv(out / config.name / "agreement.csv", encoding="utf-8-sig")
     assert round(float(agreement.loc[0, "krippendorff_alpha"]), 3) == 0.743

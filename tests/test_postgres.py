@@ -169,14 +169,14 @@ def test_core_loop_on_postgresql(tmp_path: Path, pg_server, pg_admin: Studio, ma
     out = tmp_path / "exports"
     # a pull refetches what changed within WATERMARK_MARGIN before the previous one began: settle first
     time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
-    first = pull(config, pg_admin, out)
+    first = pull(config, pg_admin, out, show_names=True)
     assert first.full and first.tasks_fetched == 6 and first.annotations == 18
     folder = out / config.name
     ann = pd.read_parquet(folder / "annotations.parquet")
     assert len(ann) == 18 * 4
     assert set(ann["annotator"]) == {email for email, _ in keys}
 
-    result = summarize(config, out)
+    result = summarize(config, out, show_names=True)
     labels = result.tables["sentence_labels"]
     china = labels[labels["field"] == "stance_china"].reset_index(drop=True)
     assert china["majority_label"].fillna("<tie>").tolist() == [F, F, A, N, X, "<tie>"]
@@ -199,7 +199,7 @@ def test_core_loop_on_postgresql(tmp_path: Path, pg_server, pg_admin: Studio, ma
     with Studio(Connection(pg_server.url, keys[0][1], "test")) as as_user:
         as_user.update_annotation(ids[(0, 0)], _result(A, FACT))
     time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
-    second = pull(config, pg_admin, out)
+    second = pull(config, pg_admin, out, show_names=True)
     assert not second.full and second.tasks_fetched == 1 and second.annotations == 18
     ann = pd.read_parquet(folder / "annotations.parquet")
     row = ann[(ann["annotation_id"] == ids[(0, 0)]) & (ann["field"] == "stance_china")]

@@ -109,9 +109,14 @@ def test_blinded_fields_go_to_meta_and_gold_tasks_have_the_same_keys(tmp_path):
     golden = [t for t in prepared.tasks if t.get("annotations")]
     ordinary = [t for t in prepared.tasks if not t.get("annotations")]
     assert len(golden) == 1 and gold_tasks(read_gold(gold, load_config(cfg)))
-    # nothing annotators can see tells a gold sentence from an ordinary one
+    # nothing annotators can see tells a gold sentence from an ordinary one, even in the API:
+    # with a blinded article in the push, both are sealed
     assert set(golden[0]["data"]) == set(ordinary[0]["data"])
-    assert golden[0]["meta"] == {"outlet": "", "country": ""}
+    assert set(golden[0]["meta"]) == set(ordinary[0]["meta"]) == {"sealed", "key_id"}
+    plain = prepare(
+        [_jsonl(tmp_path / "b.jsonl", ARTICLE)], load_config(cfg).model_copy(update={"blind": []}), cfg
+    )
+    assert [t["meta"] for t in plain.tasks if t.get("annotations")] == [{}]
 
 
 def test_guidelines_and_rules_paths(tmp_path):
@@ -197,9 +202,11 @@ def test_blinded_metadata_is_invisible_to_annotators_but_pulled(
     assert all(t["data"]["outlet"] == "Outlet-Secret" for t in _tasks(studio, pid))
     again = push(prepare([tmp_path / "a.jsonl"], config, cfg_path), config, studio)
     assert again.refreshed == 3 and again.imported == 0
+    # blinded again: sealed, the outlet readable nowhere in the task
     assert all(
-        "outlet" not in t["data"] and t["meta"]["outlet"] == "Outlet-Secret" for t in _tasks(studio, pid)
+        "outlet" not in t["data"] and set(t["meta"]) == {"sealed", "key_id"} for t in _tasks(studio, pid)
     )
+    assert all("Outlet-Secret" not in json.dumps(t) for t in _tasks(studio, pid))
 
 
 def test_suggestions_are_predictions_that_prefill_the_stream(

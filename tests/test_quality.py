@@ -98,7 +98,7 @@ def campaign(tmp_path, make_project, server_env, annotator_keys, studio):
     keys = annotator_keys(4)
     served = [_work_through_stream(studio.url, key, pid, i) for i, (_, key) in enumerate(keys)]
     out = tmp_path / "exports"
-    _invoke("pull", "--config", str(cfg_path), "--out", str(out))
+    _invoke("pull", "--config", str(cfg_path), "--out", str(out), "--show-names")
     return config, cfg_path, out, keys, tasks, served, pid
 
 
@@ -116,7 +116,7 @@ def test_gold_is_mixed_in_flagged_and_kept_out_of_analysis(campaign, studio):
     assert [len(s) for s in served] == [7, 7, 7, 3]
     assert set(served[3]) == set(GOLD)
 
-    _invoke("summarize", "--config", str(cfg_path), "--out", str(out))
+    _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--show-names")
     folder = out / config.name
     people = pd.read_csv(folder / "annotators.csv", encoding="utf-8-sig").set_index("annotator")
     emails = [email for email, _ in keys]
@@ -143,7 +143,9 @@ def test_gold_is_mixed_in_flagged_and_kept_out_of_analysis(campaign, studio):
     assert set(stance["doc_id"]) == {"grants"}
     assert stance[stance["target"] == "china"]["sentences"].sum() == 4
 
-    output = _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--exclude-flagged")
+    output = _invoke(
+        "summarize", "--config", str(cfg_path), "--out", str(out), "--show-names", "--exclude-flagged"
+    )
     assert f"Left out flagged annotators: {emails[3]}" in output
     agreement = pd.read_csv(folder / "agreement.csv", encoding="utf-8-sig").set_index("field")
     assert agreement.loc["stance_china", "annotators"] == 3
@@ -170,12 +172,12 @@ def test_adjudication_round_trip(campaign, studio, admin_login):
 
     # the adjudicator decides
     studio.create_annotation(review_tasks[0]["id"], _result(A, "Opinion")[:1])
-    _invoke("pull", "--config", str(cfg_path), "--out", str(out))
+    _invoke("pull", "--config", str(cfg_path), "--out", str(out), "--show-names")
     decided = pd.read_parquet(folder / "adjudications.parquet")
     assert decided[["field", "label", "adjudicator"]].values.tolist() == [
         ["stance_china", A, admin_login.email]
     ]
-    _invoke("summarize", "--config", str(cfg_path), "--out", str(out))
+    _invoke("summarize", "--config", str(cfg_path), "--out", str(out), "--show-names")
     labels = pd.read_csv(folder / "sentence_labels.csv", encoding="utf-8-sig")
     row = labels[(labels["sentence_id"] == data["sentence_id"]) & (labels["field"] == "stance_china")].iloc[0]
     assert (row["label"], row["source"]) == (A, "adjudicated")

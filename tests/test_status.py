@@ -73,7 +73,7 @@ def campaign(tmp_path: Path, make_project, studio: Studio, annotator_keys):
 
 def test_status_counts_coverage_annotators_and_drafts(campaign, studio, tmp_path):
     config, pid, ids, emails, _ = campaign
-    first = status(config, studio, cache_dir=tmp_path / "cache")
+    first = status(config, studio, show_names=True, cache_dir=tmp_path / "cache")
     assert first.full and first.fetched == 5 and first.project_id == pid
     assert (first.sentences, first.gold, first.superseded) == (5, 1, 0)
     # s0: 3 annotators, s1: 2, s2: 1 (the skip does not count), s3: 1; the gold sentence is left out
@@ -84,6 +84,9 @@ def test_status_counts_coverage_annotators_and_drafts(campaign, studio, tmp_path
     table = first.annotators
     assert list(table.columns) == ANNOTATOR_STATUS_COLUMNS
     assert table["annotator"].tolist() == emails
+    # without --show-names the same people, under their pseudonyms
+    hidden = status(config, studio, cache_dir=tmp_path / "cache").annotators
+    assert hidden["annotator"].str.fullmatch(r"A\d\d").all() and not set(hidden["annotator"]) & set(emails)
     assert table[["today", "annotations", "skipped", "drafts"]].values.tolist() == [
         [5, 5, 0, 0],
         [2, 2, 1, 1],
@@ -93,7 +96,9 @@ def test_status_counts_coverage_annotators_and_drafts(campaign, studio, tmp_path
     assert first.timezone == "UTC" and first.day == first.as_of.date()
 
     # counted on another day, nothing was done "today"
-    other = status(config, studio, cache_dir=tmp_path / "cache", day=first.day - timedelta(days=1))
+    other = status(
+        config, studio, show_names=True, cache_dir=tmp_path / "cache", day=first.day - timedelta(days=1)
+    )
     assert other.today == 0 and other.annotators["today"].tolist() == [0, 0, 0]
     assert other.annotations == 8
 
@@ -104,9 +109,9 @@ def test_incremental_status_follows_edits_and_deletions(campaign, studio, tmp_pa
     # a run re-reads what changed within WATERMARK_MARGIN before the previous one; wait past it
     # so that "nothing changed" reads nothing
     time.sleep(WATERMARK_MARGIN.total_seconds() + 1.5)
-    first = status(config, studio, cache_dir=cache)
+    first = status(config, studio, show_names=True, cache_dir=cache)
     assert first.full
-    again = status(config, studio, cache_dir=cache)
+    again = status(config, studio, show_names=True, cache_dir=cache)
     assert not again.full and again.fetched == 0
     _same(first, again)
     (cached,) = cache.iterdir()
@@ -120,9 +125,9 @@ def test_incremental_status_follows_edits_and_deletions(campaign, studio, tmp_pa
     studio.request("DELETE", f"api/tasks/{ids[2]}/")
     studio.request("PATCH", f"api/tasks/{ids[0]}/", json_body={"meta": {"superseded": True}})
 
-    incremental = status(config, studio, cache_dir=cache)
+    incremental = status(config, studio, show_names=True, cache_dir=cache)
     assert not incremental.full and incremental.fetched == 3  # s0, s1, s3
-    fresh = status(config, studio, use_cache=False)
+    fresh = status(config, studio, show_names=True, use_cache=False)
     assert fresh.full and fresh.cache is None
     _same(incremental, fresh)
     assert (fresh.sentences, fresh.gold, fresh.superseded) == (4, 1, 1)
@@ -135,10 +140,10 @@ def test_incremental_status_follows_edits_and_deletions(campaign, studio, tmp_pa
     assert fresh.skipped == 0 and fresh.drafts == 1
 
     # a rebuilt cache agrees too
-    _same(status(config, studio, cache_dir=cache, refresh=True), fresh)
+    _same(status(config, studio, show_names=True, cache_dir=cache, refresh=True), fresh)
 
 
 def test_status_of_a_missing_project(make_project, studio, tmp_path):
     config, _ = make_project()
     with pytest.raises(ProjectNotFound, match="annotate push"):
-        status(config, studio, cache_dir=tmp_path)
+        status(config, studio, show_names=True, cache_dir=tmp_path)

@@ -12,6 +12,7 @@ from annotate.columns import TABLE_FILES
 from annotate.config import ProjectConfig
 from annotate.files import DEFAULT_OUT, read_json, write_csv, write_text
 from annotate.ingest.cues import suggestion_rules
+from annotate.keys import name_annotators
 from annotate.outputs.report import render_report
 from annotate.outputs.workbook import WORKBOOK_FILE, write_workbook
 from annotate.quality.answers import CountedAnswers
@@ -40,16 +41,22 @@ def summarize(
     exclude_flagged: bool = False,
     config_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    show_names: bool = False,
 ) -> SummaryResult:
     """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
     and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path;
-    ``progress(done, SUMMARIZE_STEPS)`` follows the steps."""
+    ``progress(done, SUMMARIZE_STEPS)`` follows the steps. Annotators appear under their
+    pseudonyms (``annotate.keys``), under their e-mail addresses with ``show_names``."""
 
     def done(step: int) -> None:
         if progress:
             progress(step, SUMMARIZE_STEPS)
 
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    named = [(annotations, "annotator")] + (
+        [(adjudications, "adjudicator")] if adjudications is not None else []
+    )
+    name_annotators(config.name, named, show_names)
     manifest = read_json(folder / "manifest.json") or {}
     rules = suggestion_rules(config, config_path)
     done(1)

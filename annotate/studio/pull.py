@@ -31,6 +31,8 @@ from annotate.files import (
     write_json,
     write_parquet,
 )
+from annotate.keys import key_path, project_keys
+from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Studio, parse_time, paused_gc, user_email
 from annotate.studio.review import review_name, tidy_adjudications
 
@@ -54,9 +56,10 @@ class PullResult:
     rows: int  # rows of annotations.parquet
     sentences: int
     seconds: float
-    manifest: dict[str, Any] = dataclasses.field(
-        default_factory=dict, repr=False
-    )  # as written to manifest.json
+    #: as written to manifest.json
+    manifest: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    #: one line each, for the user (the CLI prints them as warnings)
+    warnings: list[str] = dataclasses.field(default_factory=list)
     snapshot: Path | None = None  # the snapshot folder, with workflows.pull(snapshot=True)
 
 
@@ -216,6 +219,17 @@ def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFr
     return annotations, sentences
 
 
+def _closed_warning(closed: int, project: str) -> list[str]:
+    """The one-line warning when sealed tasks could not be opened (no key, or another key)."""
+    if not closed:
+        return []
+    return [
+        f"{closed} task(s) of blinded documents are sealed with a key this machine lacks "
+        f"({key_path(project)}): their doc ids are pseudonyms and their blinded fields are empty in "
+        "the exports; run 'annotate key import FILE', then 'annotate pull --full'"
+    ]
+
+
 def _pull_adjudications(config: ProjectConfig, studio: Studio, users: dict[int, str]) -> pd.DataFrame | None:
     """Final labels from the review project (whole project: it holds only contested sentences)."""
     review = studio.find_project(review_name(config), detail=False)
@@ -230,6 +244,7 @@ def pull_tables(
     out_dir: Path | str = DEFAULT_OUT,
     full: bool = False,
     progress: Progress | None = None,
+    show_names: bool = False,
 ) -> PullResult:
     """Fetch the project's annotations into ``<out_dir>/<config.name>/``.
 
@@ -237,6 +252,11 @@ def pull_tables(
     ``adjudications.parquet`` + ``.csv`` (if it exists) and ``manifest.json`` atomically.
     Incremental unless ``full`` or there is no previous pull of the same project in that
     folder. ``annotate.workflows.pull`` adds the data dictionary and the snapshot.
+
+    Annotators are named by their pseudonyms (``annotate.keys``: ``A01``, ``A02``, … in the order
+    they are first pulled), in the rows pulled before too; ``show_names`` writes their e-mail
+    addresses instead. Sealed tasks of blinded documents are opened with this machine's key; the
+    ones it cannot open keep their pseudonymous ids (``warnings`` says so).
     """
     began = time.perf_counter()
     project = studio.find_project(config.name, detail=False)
@@ -255,6 +275,9 @@ def pull_tables(
         and state.get("watermark")
     )
     users = studio.users()
+    keys = project_keys(config.name)  # a damaged keys file stops the pull here, before anything is written
+    known = dict(keys.annotators)
+    closed = 0
     # The watermark is the server's clock before reading, less a margin.
     started_at = studio.server_time()
 
@@ -266,6 +289,7 @@ def pull_tables(
             fetched.extend(page)
             if progress:
                 progress(len(fetched), total)
+        closed += unseal_tasks(fetched, keys)
         old_ann = read_table(folder / "annotations.parquet")
         old_sent = read_table(folder / "sentences.parquet")
         # exports written before the author and superseded columns existed
@@ -288,12 +312,15 @@ def pull_tables(
         tasks = studio.export_tasks(pid)
         if progress:
             progress(len(tasks), len(tasks))
+        closed += unseal_tasks(tasks, keys)
         with paused_gc():
             annotations = tidy_annotations(tasks, users)
             sentences = tidy_sentences(tasks)
         tasks_fetched = len(tasks)
         del tasks
 
+    order = {email: uid for uid, email in users.items()}
+    annotations["annotator"] = keys.display(annotations["annotator"], show_names, order)
     annotations = _typed_annotations(annotations[ANNOTATION_COLUMNS])
     annotations, sentences = _sort(annotations, sentences)
     watermark = started_at - WATERMARK_MARGIN
@@ -321,10 +348,18 @@ def pull_tables(
     }
     adjudications = _pull_adjudications(config, studio, users)
     if adjudications is not None:
+        adjudications["adjudicator"] = keys.display(adjudications["adjudicator"], show_names, order)
+        if keys.key is not None:  # the review tasks of blinded documents carry pseudonymous ids
+            real = {keys.pseudonym("sentence", str(sid)): sid for sid in sentences["sentence_id"].dropna()}
+            adjudications["sentence_id"] = (
+                adjudications["sentence_id"].map(lambda s: real.get(s, s)).astype("string")
+            )
         write_parquet(adjudications, folder / "adjudications.parquet")
         write_csv(adjudications, folder / "adjudications.csv")
         manifest["rows"]["adjudications"] = len(adjudications)  # type: ignore[index]
     write_json(manifest, folder / "manifest.json")
+    if keys.annotators != known:
+        keys.save()
     write_json(
         {"project_id": pid, "watermark": watermark.isoformat(), "pulled_at": manifest["pulled_at"]},
         folder / STATE_FILE,
@@ -339,6 +374,7 @@ def pull_tables(
         sentences=len(sentences),
         seconds=time.perf_counter() - began,
         manifest=manifest,
+        warnings=_closed_warning(closed, config.name),
     )
 
 

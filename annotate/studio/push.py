@@ -48,8 +48,10 @@ from annotate.ingest.articles import Article, read_articles
 from annotate.ingest.cues import suggestion_rules
 from annotate.ingest.parallel_split import _context
 from annotate.ingest.segment import Sentence, article_language, split_article
+from annotate.keys import ProjectKeys, load_keys
 from annotate.starter import guidelines_path
 from annotate.studio import push_manifest
+from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_tasks
 from annotate.studio.client import Studio, paused_gc, push_stamp
 from annotate.studio.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.studio.interface import build_label_config, guidelines_html
@@ -114,6 +116,7 @@ def task_payloads(
     sentences: Sequence[Sentence],
     context: int,
     blind: Sequence[str] = (),
+    keys: ProjectKeys | None = None,
 ) -> list[dict[str, Any]]:
     """Label Studio tasks (``{"data": ..., "meta": ...}``) for each sentence of one article.
 
@@ -123,9 +126,11 @@ def task_payloads(
     (``context`` neighbouring sentences of the same article, joined by spaces), ``title``,
     the article's metadata and ``schema_version``. The fields named in ``blind`` (``outlet``,
     ``country``, ``published``, ``url``; ``author`` = the ``author``/``authors``/``byline``
-    metadata) go to ``meta`` instead.
+    metadata) go to ``meta`` instead; with ``keys``, a blinded document's tasks are sealed
+    (``annotate.studio.blinding``).
     """
     count = len(sentences)
+    sealed = keys is not None and is_blinded(article, blind)
     meta = {
         "title": article.title or "",
         "outlet": article.outlet or "",
@@ -162,7 +167,7 @@ def task_payloads(
             "annotate_version": __version__,
         }
         shown, hidden = _blind(data, blind)
-        tasks.append({"data": shown, "meta": hidden})
+        tasks.append(blind_task(shown, hidden, keys) if sealed and keys else {"data": shown, "meta": hidden})
     return tasks
 
 
@@ -198,6 +203,17 @@ class Prepared:
     instructions: str = ""  # the guidelines as HTML ("" when there are none)
     guidelines: Path | None = None
     rules: Any = None  # annotate.ingest.cues.Rules, or None when suggestions are off
+    keys: ProjectKeys | None = None  # the project's blinding key, if this machine has one
+    sealed_docs: frozenset[str] = frozenset()  # doc ids of the blinded articles
+
+    def server_form(self, task: dict[str, Any]) -> dict[str, Any]:
+        """``task`` as the server gets it: sealed when its article is blinded (and gold tasks
+        too whenever an article is, so their shape does not give them away)."""
+        doc = (task.get("data") or {}).get("doc_id")
+        gold = bool(task.get("annotations"))
+        if self.keys is None or not (doc in self.sealed_docs or (gold and self.sealed_docs)):
+            return task
+        return {**task, **blind_task(task["data"], task.get("meta") or {}, self.keys)}
 
     @property
     def gold(self) -> int:
@@ -208,7 +224,8 @@ class Prepared:
         """One task per sentence in document order, with the gold sentences (if any) spread
         evenly among them, each with its cue suggestion (if any) under ``predictions``."""
         assert self.config is not None
-        return interleave(article_tasks(self.articles, self.config, self.rules), self.gold_tasks)
+        plain = interleave(article_tasks(self.articles, self.config, self.rules), self.gold_tasks)
+        return [self.server_form(task) for task in plain]
 
 
 def article_tasks(
@@ -329,6 +346,7 @@ def prepare(
     guide = guidelines_path(config, config_path)
     instructions = read_guidelines(guide, config) if guide is not None else ""
     rules = suggestion_rules(config, config_path)
+    sealed = frozenset(a.doc_id for a in articles if is_blinded(a, config.blind))
     return Prepared(
         articles,
         golden,
@@ -336,6 +354,9 @@ def prepare(
         instructions=instructions,
         guidelines=guide,
         rules=rules,
+        # this machine's key opens the tasks sealed before, even when nothing is blinded now
+        keys=load_keys(config.name, create=bool(sealed)),
+        sealed_docs=sealed,
     )
 
 
@@ -414,7 +435,10 @@ def push(
     rules = prepared.rules
     version = str(rules.version) if rules is not None else None
     fields = project_fields(config, prepared.instructions, suggestions=rules is not None)
-    shape = push_manifest.shape_digest(config, prepared.gold_tasks, version)
+    keys = prepared.keys
+    shape = push_manifest.shape_digest(
+        config, prepared.gold_tasks, version, keys.key_id if prepared.sealed_docs and keys else None
+    )
     cache = cache_dir if cache_dir is not None else push_manifest.default_cache_dir()
     digests = {a.doc_id: push_manifest.article_digest(a) for a in prepared.articles}
     stamp = _stamp()
@@ -440,6 +464,7 @@ def push(
         pid = int(project["id"])
         url = studio.url
 
+        listed_all = False  # every task of the project was listed (no usable record)
         if created or record is not None:
             # only the articles that changed since the recorded push, compared with their own tasks
             if record is None:
@@ -459,19 +484,30 @@ def push(
             docs = set(digests)
             gold = prepared.gold_tasks
             record = push_manifest.PushManifest(url, pid, project.get("created_at"), shape)
+            listed_all = True
+        # tasks are matched by their real ids (the record keeps those): sealed ones are opened
+        # with this machine's key, and a project sealed with another key is refused
+        check_key(existing, keys, config.name)
+        plain = [
+            {**r, "data": dict(r.get("data") or {}), "meta": dict(r.get("meta") or {})} for r in existing
+        ]
+        unseal_tasks(plain, keys)
+        if listed_all:
             record.sentences = {
                 str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
-                for r in existing
-                if (r.get("data") or {}).get("sentence_id") is not None
+                for r in plain
+                if r["data"].get("sentence_id") is not None
             }
             record.task_number = len(existing)
             record.max_task_id = max((int(r["id"]) for r in existing), default=0)
+        if keys is not None and prepared.sealed_docs and keys.path is not None and not keys.path.exists():
+            keys.save()  # before the first task sealed with it reaches the server
         # the record is rewritten at the end; a push that stops half-way leaves none
         push_manifest.forget(cache, url, project)
 
-        by_sid: dict[str, dict[str, Any]] = {}
-        for old in existing:
-            sid = (old.get("data") or {}).get("sentence_id")
+        by_sid: dict[str, dict[str, Any]] = {}  # real sentence id -> the task as the server has it
+        for old, opened in zip(existing, plain, strict=True):
+            sid = opened["data"].get("sentence_id")
             if sid is not None:
                 by_sid.setdefault(str(sid), old)
 
@@ -487,7 +523,7 @@ def push(
 
         def send(batch: list[dict[str, Any]]) -> None:
             nonlocal imported, predictions
-            ids = studio.import_tasks(pid, batch)
+            ids = studio.import_tasks(pid, [prepared.server_form(task) for task in batch])
             # gold tasks must reach every annotator: raise their overlap before anyone labels them
             for task, task_id in zip(batch, ids, strict=True):
                 if task.get("annotations"):
@@ -510,7 +546,7 @@ def push(
                 if known is None:
                     pending.append(task)
                     continue
-                patch = _patch(known, task, config)
+                patch = _patch(known, prepared.server_form(task), config)
                 if patch:
                     revived += bool(patch.pop("revived", False))
                     updates.append((int(known["id"]), patch))
@@ -530,8 +566,8 @@ def push(
         # sentences of the pushed articles that the articles no longer produce
         superseded = 0
         marked_at = _now()
-        for old in existing:
-            data = old.get("data") or {}
+        for old, opened in zip(existing, plain, strict=True):
+            data = opened["data"]
             sid = data.get("sentence_id")
             if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
                 continue

@@ -66,21 +66,23 @@ def article_digest(article: Article) -> str:
     )
 
 
-def shape_digest(config: ProjectConfig, gold: list[dict[str, Any]], rules_version: str | None) -> str:
-    """SHA-256 (hex) of what, besides the articles, decides the tasks a push sends or compares."""
-    return _sha(
-        [
-            config.name,
-            config.context,
-            list(config.blind),
-            config.show_paragraph,
-            config.overlap,
-            gold,
-            rules_version,
-            TASK_SCHEMA_VERSION,
-            __version__,
-        ]
-    )
+def shape_digest(
+    config: ProjectConfig, gold: list[dict[str, Any]], rules_version: str | None, key_id: str | None = None
+) -> str:
+    """SHA-256 (hex) of what, besides the articles, decides the tasks a push sends or compares
+    (``key_id``: the fingerprint of the blinding key that seals blinded documents, if any)."""
+    shape: list[Any] = [
+        config.name,
+        config.context,
+        list(config.blind),
+        config.show_paragraph,
+        config.overlap,
+        gold,
+        rules_version,
+        TASK_SCHEMA_VERSION,
+        __version__,
+    ]
+    return _sha(shape if key_id is None else [*shape, key_id])
 
 
 @dataclass

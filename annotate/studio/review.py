@@ -20,6 +20,7 @@ from annotate import TASK_SCHEMA_VERSION, __version__
 from annotate.columns import ADJUDICATION_COLUMNS
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
+from annotate.keys import load_keys
 from annotate.studio.client import Studio, user_email
 from annotate.studio.interface import build_review_config
 
@@ -106,10 +107,11 @@ def send_for_review(
         existing = studio.sentence_task_ids(int(project["id"]))
     pid = int(project["id"])
 
-    by_sentence = selected.groupby("sentence_id", sort=False)
-    sids = [str(sid) for sid in by_sentence.groups if sid not in existing]
-    lines = _answer_lines(answers[answers["sentence_id"].isin(sids)], show_names)
     info = sentences.set_index("sentence_id")
+    on_server = _server_ids(config, info)
+    by_sentence = selected.groupby("sentence_id", sort=False)
+    sids = [str(sid) for sid in by_sentence.groups if on_server(str(sid))[0] not in existing]
+    lines = _answer_lines(answers[answers["sentence_id"].isin(sids)], show_names)
     context = _context(sentences)
     tasks: list[dict[str, Any]] = []
     for sid in sids:
@@ -117,10 +119,11 @@ def send_for_review(
         row = info.loc[sid] if sid in info.index else None
         before, after = context.get(str(sid), ("", ""))
         reason = "; ".join(f"{f}: {r}" for f, r in zip(part["field"], part["reason"], strict=True))
+        server_sid, server_doc = on_server(str(sid))
         data: dict[str, Any] = {
             "text": "" if row is None else str(row["text"]),
-            "sentence_id": str(sid),
-            "doc_id": "" if row is None else str(row["doc_id"]),
+            "sentence_id": server_sid,
+            "doc_id": server_doc,
             "sentence_index": None if row is None else _int(row["sentence_index"]),
             "sentence_number": None if row is None else _int(row["sentence_index"]) + 1,
             "sentence_count": None if row is None else int((sentences["doc_id"] == row["doc_id"]).sum()),
@@ -143,6 +146,26 @@ def send_for_review(
         imported=imported,
         already_present=int(selected["sentence_id"].nunique()) - len(sids),
     )
+
+
+def _server_ids(config: ProjectConfig, info: pd.DataFrame) -> Callable[[str], tuple[str, str]]:
+    """sentence id -> the (sentence id, doc id) its review task carries: keyed pseudonyms for the
+    sentences of blinded documents (``annotate.studio.blinding``), so the review project, which
+    every member can read too, names no document either."""
+    keys = load_keys(config.name)
+    fields = [name for name in config.blind if name in info.columns]
+
+    def ids(sid: str) -> tuple[str, str]:
+        if sid not in info.index:
+            return sid, ""
+        row = info.loc[sid]
+        doc = str(row["doc_id"])
+        blinded = any(isinstance(row[name], str) and row[name] for name in fields)
+        if keys is None or not blinded:
+            return sid, doc
+        return keys.pseudonym("sentence", sid), keys.pseudonym("doc", doc)
+
+    return ids
 
 
 def _int(value: object) -> int:

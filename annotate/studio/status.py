@@ -31,6 +31,7 @@ progress, or an unsaved edit of a submitted one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -48,6 +49,7 @@ from annotate import cache
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.files import read_json, write_text
+from annotate.keys import project_keys
 from annotate.studio.client import Studio, format_filter_time, parse_time
 from annotate.studio.pull import WATERMARK_MARGIN
 
@@ -241,6 +243,7 @@ def status(
     use_cache: bool = True,
     refresh: bool = False,
     day: date | None = None,
+    show_names: bool = False,
 ) -> StatusResult:
     """Progress of the project named ``config.name``; see the module docstring for what counts.
 
@@ -248,7 +251,8 @@ def status(
     for the local one); ``day`` counts another calendar day (in ``tz``) as "today".
     ``cache_dir`` (default ``default_cache_dir()``) holds the incremental cache; ``refresh``
     rebuilds it, ``use_cache=False`` reads the whole project and stores nothing. Raises
-    ProjectNotFound when there is no such project.
+    ProjectNotFound when there is no such project. Annotators are named by their pseudonyms
+    (``annotate.keys``), by e-mail with ``show_names``.
     """
     began = time.perf_counter()
     project = studio.find_project(config.name)
@@ -294,7 +298,7 @@ def status(
     if path is not None and (cached is None or fetched or pruned):
         _save_cache(path, studio.url, project, as_of - WATERMARK_MARGIN, tasks)
     drafts = _drafts(studio, pid, users)
-    return _summarize(
+    result = _summarize(
         config,
         studio,
         pid,
@@ -309,6 +313,13 @@ def status(
         seconds=time.perf_counter() - began,
         cache=path,
     )
+    keys = project_keys(config.name)
+    known = dict(keys.annotators)
+    order = {email: uid for uid, email in users.items()}
+    shown = keys.display(result.annotators["annotator"], show_names, order)
+    if keys.annotators != known:
+        keys.save()
+    return dataclasses.replace(result, annotators=result.annotators.assign(annotator=shown.to_numpy()))
 
 
 def _summarize(
