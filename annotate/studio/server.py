@@ -14,6 +14,24 @@ or else a private local cluster started with it and stopped with it (see ``annot
 
 Open sign-up is disabled: annotators join through the organisation's invite
 link or are created by the admin.
+
+Nothing about annotators leaves the machine. Label Studio, as installed, reports errors to
+Heartex's Sentry project from the server and from every page (its settings default ``SENTRY_DSN``
+and ``FRONTEND_SENTRY_DSN`` to it; a page with the latter set loads Sentry's script from
+``browser.sentry-cdn.com`` and the app sends to ``ingest.sentry.io``; the server's reports carry
+users' e-mail and IP addresses, ``send_default_pii=True``), can send usage analytics
+(``tele.labelstud.io``; Google Analytics and a ``labelstud.io`` tracking frame on the login page)
+and asks PyPI for the latest version. The embedded server is started with all of these off
+(``label_studio_env``), so an annotator's browser talks to this server only. Two things cannot be
+turned off from the environment: Label Studio's tips box (on the home page annotators land on
+after logging in, and on the project and organisation pages, the browser asks this server's
+``/heidi-tips``, and the server then fetches the tips from ``raw.githubusercontent.com``: a
+request from the server's address, with nothing about the user in it, that fails quietly offline)
+and the API reference pages (``/docs/api/...`` load their scripts from ``cdn.jsdelivr.net``).
+
+``server.log`` holds warnings and errors, each once: Label Studio runs with every record below
+WARNING turned off and without the second copy of each of Django's records that its logging
+setup wrote (see ``_LAUNCH``).
 """
 
 from __future__ import annotations
@@ -27,6 +45,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +69,58 @@ DATABASE_ENV = "ANNOTATE_DATABASE"
 DATABASES = ("sqlite", "postgresql")
 #: Remembers the database a data directory runs on, so a plain ``annotate serve`` keeps using it.
 SETTINGS_FILE = "settings.json"
+#: What ``server.log`` records: warnings and errors.
+LOG_LEVEL = "WARNING"
+#: Label Studio settings fixed for the embedded server, whatever the caller's environment says
+#: (names as Label Studio's settings read them with ``get_env``/``get_bool_env``).
+FIXED_SETTINGS = {
+    # error reports to Heartex's Sentry: from the server (core/utils/sentry.py) and from each page
+    # (templates/base.html loads browser.sentry-cdn.com and the app reports to ingest.sentry.io)
+    "SENTRY_DSN": "",
+    "FRONTEND_SENTRY_DSN": "",
+    # usage analytics: tele.labelstud.io (core/utils/contextlog.py), Google Analytics and the
+    # labelstud.io tracking frame (users/templates/users/*user_base.html), /__lsa/ beacons
+    "COLLECT_ANALYTICS": "false",
+    # the PyPI version check when Label Studio starts (core/utils/common.py)
+    "LATEST_VERSION_CHECK": "false",
+    # LaunchDarkly stays offline even without Label Studio's feature_flags.json
+    "FEATURE_FLAGS_OFFLINE": "true",
+    # Django's logger is on INFO whatever the root's level; see _LAUNCH
+    "LOG_LEVEL": LOG_LEVEL,
+}
+#: Settings whose default is the server's own address; set elsewhere, pages would load from there.
+UNSET_SETTINGS = ("HOST", "FRONTEND_HOSTNAME", "FRONTEND_HMR")
+#: Label Studio's ``get_env(NAME)`` takes the first of these set (to anything, "" included).
+_SETTING_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_", "")
+#: Runs Label Studio's ``label-studio`` command (``label_studio.server.main``) with its logging
+#: mended, which its settings do not allow through the environment:
+#: - its ``LOGGING`` gives the ``django`` logger the root's console handler and lets it propagate
+#:   to the root, so every record of Django's loggers (requests, 404s, errors) was written twice;
+#:   after Django sets up logging, a logger that writes to one of the root's handlers itself stops
+#:   passing its records on to the root;
+#: - the log level (``--log-level``, ``LOG_LEVEL``) sets only the root's level; Django's own
+#:   ``django`` logger stays on INFO (one line per request), and the settings module (imported
+#:   twice under two names) logs its INFO lines before any level is set; records below
+#:   ``LOG_LEVEL`` are turned off for the whole process instead (``logging.disable``).
+#: The working directory (the data directory) is taken off the import path that ``-c`` puts it on.
+_LAUNCH = """\
+import logging, os, sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+logging.disable(logging.getLevelName(os.environ["LOG_LEVEL"]) - 1)
+import django
+_django_setup = django.setup
+def _setup(*args, **kwargs):
+    _django_setup(*args, **kwargs)
+    shared = set(logging.getLogger().handlers)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and shared.intersection(logger.handlers):
+            logger.propagate = False
+django.setup = _setup
+from label_studio.server import main
+sys.argv[0] = "label-studio"
+sys.exit(main())
+"""
 
 
 @dataclass(frozen=True)
@@ -146,16 +217,63 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
 
 
 def _label_studio_command() -> list[str]:
+    """Label Studio's ``label-studio`` command, run through ``_LAUNCH`` by the Python it is installed in."""
     script = Path(sys.executable).parent / "label-studio"
     if script.exists():
-        return [str(script)]
+        return [sys.executable, "-c", _LAUNCH]
     found = shutil.which("label-studio")
     if found:
-        return [found]
+        python = _script_python(Path(found))
+        return [python, "-c", _LAUNCH] if python else [found]
     raise ServerError(
         "Label Studio is not installed: run `pip install 'annotate[server]'` "
         "(or `make demo`), or set LABEL_STUDIO_URL to a running server"
     )
+
+
+def _script_python(script: Path) -> str | None:
+    """The Python named by the ``#!`` line of a console script, when it is an absolute path."""
+    try:
+        with open(script, "rb") as f:
+            first = f.readline(1024)
+    except OSError:
+        return None
+    parts = first[2:].decode(errors="replace").split() if first.startswith(b"#!") else []
+    if parts and os.path.isabs(parts[0]) and os.access(parts[0], os.X_OK) and "python" in Path(parts[0]).name:
+        return parts[0]
+    return None
+
+
+def label_studio_env(login: Login, data_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment the embedded Label Studio runs in: ``base`` (default: ``os.environ``) with the
+    admin's login, the data directory and ``FIXED_SETTINGS``, and without ``UNSET_SETTINGS``, the
+    SDK's connection variables and any Django secret key. Starts nothing and writes nothing.
+
+    A fixed setting is given under its plain name with its ``LABEL_STUDIO_``/``HEARTEX_`` spellings
+    removed, since Label Studio's ``get_env`` prefers those (``core/utils/params.py``).
+    The database's variables are added by ``start_server``.
+    """
+    env = dict(os.environ if base is None else base)
+    # Credentials go through the environment, never argv (argv shows in `ps`).
+    env.update(
+        {
+            "LABEL_STUDIO_USERNAME": login.email,
+            "LABEL_STUDIO_PASSWORD": login.password,
+            "LABEL_STUDIO_USER_TOKEN": login.token,
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    # the Django secret key is the one Label Studio generates and keeps in <data_dir>/.env (0600)
+    for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SECRET_KEY", "DJANGO_SECRET_KEY"):
+        env.pop(key, None)
+    for name in (*FIXED_SETTINGS, *UNSET_SETTINGS):
+        for prefix in _SETTING_PREFIXES:
+            env.pop(prefix + name, None)
+    env.update(FIXED_SETTINGS)
+    return env
 
 
 def running(data_dir: Path | None = None) -> ServerInfo | None:
@@ -211,6 +329,9 @@ def start_server(
     the server named by the ``POSTGRE_*`` variables when ``POSTGRE_HOST`` is set, else a local
     cluster in the data directory, created on first use and started before Label Studio.
     Without either, the data directory keeps the database it last ran on.
+
+    Either way Label Studio runs with error reports, analytics and its version check off
+    (``label_studio_env``) and logs warnings and errors, each once (``_LAUNCH``).
     """
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     explicit = bool(database or os.environ.get(DATABASE_ENV, "").strip())
@@ -244,24 +365,7 @@ def start_server(
         {"url": url, "email": login.email, "password": login.password, "token": login.token},
     )
 
-    env = dict(os.environ)
-    # Credentials go through the environment, never argv (argv shows in `ps`).
-    env.update(
-        {
-            "LABEL_STUDIO_USERNAME": login.email,
-            "LABEL_STUDIO_PASSWORD": login.password,
-            "LABEL_STUDIO_USER_TOKEN": login.token,
-            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-            "LATEST_VERSION_CHECK": "false",
-            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-            "COLLECT_ANALYTICS": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    # the Django secret key is the one Label Studio generates and keeps in <data_dir>/.env (0600)
-    for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SECRET_KEY", "DJANGO_SECRET_KEY"):
-        env.pop(key, None)
+    env = label_studio_env(login, data_dir)
     pg_started = False
     postgres_kind = ""
     if database == "postgresql":
@@ -286,7 +390,7 @@ def start_server(
         str(data_dir),
         "--enable-legacy-api-token",
         "--log-level",
-        "WARNING",
+        LOG_LEVEL,
     ]
     log_path = data_dir / LOG_FILE
     with open(log_path, "ab") as log:
