@@ -302,6 +302,28 @@ def _print_agreement(agreement: pd.DataFrame) -> None:
 
 @app.command()
 @_handled
+def learn(
+    config: ConfigOpt = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    seed: Annotated[int, typer.Option(help="Seed of the folds and the models (same seed, same model).")] = 0,
+) -> None:
+    """Train a classifier per field on the last pull's final labels; write exports/<name>/model/."""
+    from annotate.model.learn import learn as do_learn
+
+    cfg, _ = _config(config)
+    with err.status("Training (cross-validation by article, then the final models)…"):
+        result = do_learn(cfg, out_dir, seed=seed)
+    out.print(f"Model {result.card.model_version} in {result.folder}/ (card: model_card.json)")
+    if result.previous is None:
+        out.print("Cross-validated, folds grouped by article:")
+    else:
+        out.print(f"Cross-validated, folds grouped by article; previous run {result.previous.model_version}:")
+    for line in result.lines:
+        out.print(f"  {line}", markup=False)
+
+
+@app.command()
+@_handled
 def adjudicate(
     config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,

@@ -33,6 +33,7 @@ def test_every_command_is_in_the_readme():
         "push",
         "pull",
         "summarize",
+        "learn",
         "adjudicate",
         "status",
         "diff",

@@ -1,0 +1,73 @@
+"""``annotate learn``: a classifier per field from the last pull's final labels.
+
+The labels are the ones ``annotate summarize`` reports (``sentence_labels``: adjudicated >
+gold > majority > Dawid–Skene on a tie), computed afresh from the pull with the same functions,
+so a stale ``sentence_labels.csv`` never trains a model. Every stance field and the sentence
+type is trained when it has enough labels (``annotate.model.evaluate.check_trainable``); a field
+that has not is skipped with its reason in the card. When no field can be trained, nothing is
+written and the error says why. The model folder is ``exports/<name>/model/``
+(``annotate.model.store``); the previous run's card, if any, is read first so that the new
+figures can be shown beside the old ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotate.config import ProjectConfig
+from annotate.errors import ExportError, InputError
+from annotate.files import DEFAULT_OUT
+from annotate.model.card import ModelCard, compare, train_fields
+from annotate.model.store import CARD_FILE, save_model
+from annotate.quality.answers import CountedAnswers
+from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
+from annotate.studio.pull import load_pulled
+
+__all__ = ["MODEL_DIR", "LearnResult", "learn", "previous_card"]
+
+MODEL_DIR = "model"
+
+
+@dataclass(frozen=True)
+class LearnResult:
+    """Where the model went, its card, the previous run's card (None on the first run) and one
+    line per field comparing the two (``annotate.model.card.compare``)."""
+
+    folder: Path
+    card: ModelCard
+    previous: ModelCard | None
+    lines: list[str]
+
+
+def previous_card(folder: Path) -> ModelCard | None:
+    """The card of the model in ``folder``, or None when there is none or it cannot be read."""
+    path = folder / CARD_FILE
+    if not path.exists():
+        return None
+    try:
+        return ModelCard.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError, ExportError):
+        return None
+
+
+def learn(config: ProjectConfig, out_dir: Path | str = DEFAULT_OUT, seed: int = 0) -> LearnResult:
+    """Train on the pull in ``<out_dir>/<config.name>/`` and write ``model/`` beside it.
+
+    Raises ExportError when there is no pull yet, InputError when no field has enough labels
+    (the message gives each field's reason).
+    """
+    folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    counted = CountedAnswers.of(config, annotations, sentences)
+    labels = summary_tables(config, counted, adjudications)["sentence_labels"]
+    fields = list(config.choice_fields())
+    models, card = train_fields(counted.sentences, labels, fields, seed)
+    if not models:
+        reasons = "; ".join(f"{name}: {entry.reason}" for name, entry in card.fields.items())
+        raise InputError(
+            f"no field has enough labels to train a model ({reasons}); label more and pull again"
+        )
+    target = folder / MODEL_DIR
+    previous = previous_card(target)
+    card = save_model(target, models, card)
+    return LearnResult(target, card, previous, compare(previous, card))

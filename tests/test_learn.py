@@ -1,0 +1,120 @@
+"""``annotate learn`` on a pulled folder: trains what it can, skips what it cannot, says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from annotate.cli import app
+from annotate.columns import ANNOTATION_COLUMNS, SENTENCE_COLUMNS
+from annotate.config import load_config
+from annotate.files import write_parquet
+from annotate.model.store import load_model
+from annotate.studio.pull import _typed_annotations
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+FACTS = ["Officials reported {n} meetings on Monday.", "The agency said {n} labs signed the accord."]
+OPINIONS = ["The talks should go much further.", "Frankly, this cooperation must not fail."]
+CHINA = {
+    "Favor": "China's wise and generous leadership helped.",
+    "Against": "China's aggressive and reckless policy hurt.",
+}
+
+
+def _corpus(articles: int, per_article: int) -> tuple[pd.DataFrame, list[tuple[str, str, dict[str, str]]]]:
+    """Sentences and each one's true labels: fact/opinion and China's stance from fixed phrases."""
+    rows, truth = [], []
+    for a in range(articles):
+        for i in range(per_article):
+            k = a * per_article + i
+            kind = "Fact" if k % 2 == 0 else "Opinion"
+            base = (FACTS if kind == "Fact" else OPINIONS)[k % 4 // 2].format(n=k + 2)
+            china = ["Favor", "Against", "Not addressed"][k % 3]
+            text = f"{base} {CHINA.get(china, 'Markets were calm.')}"
+            sid, doc = f"a{a}-{i}", f"a{a}"
+            rows.append(
+                {"sentence_id": sid, "doc_id": doc, "sentence_index": i, "paragraph": 0, "text": text}
+            )
+            truth.append(
+                (sid, doc, {"sentence_type": kind, "stance_china": china, "stance_us": "Not addressed"})
+            )
+    table = pd.DataFrame.from_records(rows).reindex(columns=SENTENCE_COLUMNS)
+    table["task_id"] = range(1, len(table) + 1)
+    table["paragraph"] = 0
+    table["superseded"] = False
+    return table, truth
+
+
+def _pulled(folder: Path, articles: int, per_article: int) -> None:
+    """A pull as annotate pull writes it: three annotators who agree with the truth."""
+    sentences, truth = _corpus(articles, per_article)
+    records, annotation_id = [], 0
+    t0 = pd.Timestamp("2026-01-01T00:00:00Z")
+    for task_id, (sid, doc, labels) in enumerate(truth, start=1):
+        for who in ("a@x.org", "b@x.org", "c@x.org"):
+            annotation_id += 1
+            for field, label in labels.items():
+                records.append(
+                    {
+                        "sentence_id": sid, "doc_id": doc, "task_id": task_id, "annotation_id": annotation_id,
+                        "annotator": who, "field": field, "label": label, "created_at": t0, "updated_at": t0,
+                        "lead_time": 5.0, "cancelled": False, "ground_truth": False,
+                    }
+                )  # fmt: skip
+    annotations = _typed_annotations(pd.DataFrame.from_records(records).reindex(columns=ANNOTATION_COLUMNS))
+    folder.mkdir(parents=True)
+    write_parquet(sentences, folder / "sentences.parquet")
+    write_parquet(annotations, folder / "annotations.parquet")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path, str]:
+    config = load_config(ROOT / "configs" / "stance.yaml")
+    cfg = tmp_path / "stance.yaml"
+    cfg.write_text(yaml.safe_dump({**config.model_dump(), "name": "learn-test"}), encoding="utf-8")
+    return cfg, tmp_path / "exports", "learn-test"
+
+
+def test_learn_trains_what_has_labels_and_skips_the_rest(project) -> None:
+    cfg, out, name = project
+    _pulled(out / name, articles=16, per_article=6)
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    models, card = load_model(out / name / "model")
+    assert set(models) == {"sentence_type", "stance_china"}
+    kind = card.fields["sentence_type"]
+    assert kind.trained and kind.n_labels == 96 and kind.n_articles == 16
+    assert kind.cv is not None and kind.cv["accuracy"] > kind.cv["majority_baseline"] + 0.3
+    us = card.fields["stance_us"]
+    assert not us.trained and us.reason  # every sentence is 'Not addressed': nothing to learn
+    assert "stance_us" in result.output and us.reason in result.output
+    saved = json.loads((out / name / "model" / "model_card.json").read_text(encoding="utf-8"))
+    assert saved["model_version"] == card.model_version and saved["model_sha256"]
+    # a new sentence, never labelled: the model has learnt the phrases
+    proba = models["sentence_type"].predict_proba(["Officials reported 99 meetings on Monday."])
+    classes = list(models["sentence_type"].classes_)
+    assert classes[int(proba.argmax())] == "Fact"
+
+    again = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    assert again.exit_code == 0 and "(was " in again.output and "previous run" in again.output
+
+
+def test_too_few_labels_is_one_line_and_writes_nothing(project) -> None:
+    cfg, out, name = project
+    _pulled(out / name, articles=2, per_article=4)
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: no field has enough labels") and result.output.count("\n") == 1
+    assert not (out / name / "model").exists()
+
+
+def test_learn_before_pull_says_pull_first(project) -> None:
+    cfg, out, _ = project
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    assert result.exit_code == 5 and "annotate pull" in result.output
