@@ -306,13 +306,22 @@ def learn(
     config: ConfigOpt = None,
     out_dir: OutOpt = DEFAULT_OUT,
     seed: Annotated[int, typer.Option(help="Seed of the folds and the models (same seed, same model).")] = 0,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest/--no-suggest",
+            help="Give the project's unlabelled tasks the model's suggestions (they pre-fill the form).",
+        ),
+    ] = True,
 ) -> None:
     """Train a classifier per field on the last pull's final labels; write exports/<name>/model/."""
     from annotate.model.learn import learn as do_learn
 
-    cfg, _ = _config(config)
-    with err.status("Training (cross-validation by article, then the final models)…"):
-        result = do_learn(cfg, out_dir, seed=seed)
+    cfg, config_path = _config(config)
+    with contextlib.ExitStack() as stack:
+        studio = stack.enter_context(_studio()) if suggest else None
+        with err.status("Training (cross-validation by article, then the final models)…"):
+            result = do_learn(cfg, out_dir, seed=seed, studio=studio, config_path=config_path)
     out.print(f"Model {result.card.model_version} in {result.folder}/ (card: model_card.json)")
     if result.previous is None:
         out.print("Cross-validated, folds grouped by article:")
@@ -320,6 +329,12 @@ def learn(
         out.print(f"Cross-validated, folds grouped by article; previous run {result.previous.model_version}:")
     for line in result.lines:
         out.print(f"  {line}", markup=False)
+    if result.suggestions is not None:
+        s = result.suggestions
+        out.print(
+            f"Suggestions of {s.model_version} on {s.suggested} unlabelled task(s) "
+            f"({s.labelled} labelled, gold or superseded left alone); they pre-fill the labeling form."
+        )
 
 
 @app.command()

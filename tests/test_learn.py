@@ -15,6 +15,7 @@ from annotate.columns import ANNOTATION_COLUMNS, SENTENCE_COLUMNS
 from annotate.config import load_config
 from annotate.files import write_parquet
 from annotate.model.store import load_model
+from annotate.studio.client import Connection, Studio
 from annotate.studio.pull import _typed_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def _corpus(articles: int, per_article: int) -> tuple[pd.DataFrame, list[tuple[s
             kind = "Fact" if k % 2 == 0 else "Opinion"
             base = (FACTS if kind == "Fact" else OPINIONS)[k % 4 // 2].format(n=k + 2)
             china = ["Favor", "Against", "Not addressed"][k % 3]
-            text = f"{base} {CHINA.get(china, 'Markets were calm.')}"
+            text = f"{base.rstrip('.')}, while {CHINA.get(china, 'markets were calm.')}"  # one sentence
             sid, doc = f"a{a}-{i}", f"a{a}"
             rows.append(
                 {"sentence_id": sid, "doc_id": doc, "sentence_index": i, "paragraph": 0, "text": text}
@@ -62,11 +63,20 @@ def _pulled(folder: Path, articles: int, per_article: int) -> None:
             for field, label in labels.items():
                 records.append(
                     {
-                        "sentence_id": sid, "doc_id": doc, "task_id": task_id, "annotation_id": annotation_id,
-                        "annotator": who, "field": field, "label": label, "created_at": t0, "updated_at": t0,
-                        "lead_time": 5.0, "cancelled": False, "ground_truth": False,
+                        "sentence_id": sid,
+                        "doc_id": doc,
+                        "task_id": task_id,
+                        "annotation_id": annotation_id,
+                        "annotator": who,
+                        "field": field,
+                        "label": label,
+                        "created_at": t0,
+                        "updated_at": t0,
+                        "lead_time": 5.0,
+                        "cancelled": False,
+                        "ground_truth": False,
                     }
-                )  # fmt: skip
+                )
     annotations = _typed_annotations(pd.DataFrame.from_records(records).reindex(columns=ANNOTATION_COLUMNS))
     folder.mkdir(parents=True)
     write_parquet(sentences, folder / "sentences.parquet")
@@ -84,7 +94,7 @@ def project(tmp_path: Path) -> tuple[Path, Path, str]:
 def test_learn_trains_what_has_labels_and_skips_the_rest(project) -> None:
     cfg, out, name = project
     _pulled(out / name, articles=16, per_article=6)
-    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out), "--no-suggest"])
     assert result.exit_code == 0, result.output
     models, card = load_model(out / name / "model")
     assert set(models) == {"sentence_type", "stance_china"}
@@ -101,14 +111,14 @@ def test_learn_trains_what_has_labels_and_skips_the_rest(project) -> None:
     classes = list(models["sentence_type"].classes_)
     assert classes[int(proba.argmax())] == "Fact"
 
-    again = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    again = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out), "--no-suggest"])
     assert again.exit_code == 0 and "(was " in again.output and "previous run" in again.output
 
 
 def test_too_few_labels_is_one_line_and_writes_nothing(project) -> None:
     cfg, out, name = project
     _pulled(out / name, articles=2, per_article=4)
-    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out), "--no-suggest"])
     assert result.exit_code == 2
     assert result.output.startswith("error: no field has enough labels") and result.output.count("\n") == 1
     assert not (out / name / "model").exists()
@@ -116,5 +126,78 @@ def test_too_few_labels_is_one_line_and_writes_nothing(project) -> None:
 
 def test_learn_before_pull_says_pull_first(project) -> None:
     cfg, out, _ = project
-    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out)])
+    result = runner.invoke(app, ["learn", "--config", str(cfg), "--out", str(out), "--no-suggest"])
     assert result.exit_code == 5 and "annotate pull" in result.output
+
+
+def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
+    tmp_path, make_project, server_env, studio, annotator_keys
+) -> None:
+    """On a real server: the unlabelled tasks get one prediction of the card's version, better
+    than the majority class on sentences nobody labelled; the project pre-fills with it; a second
+    learn replaces it; a push keeps the project on it."""
+    config, cfg_path = make_project()
+    _, truth = _corpus(articles=16, per_article=6)
+    texts = dict(_corpus(articles=16, per_article=6)[0][["sentence_id", "text"]].values)
+    files = []
+    for a in range(16):
+        path = tmp_path / f"a{a}.txt"
+        path.write_text("\n".join(texts[f"a{a}-{i}"] for i in range(6)) + "\n", encoding="utf-8")
+        files.append(path)
+    assert runner.invoke(app, ["push", *map(str, files), "--config", str(cfg_path)]).exit_code == 0
+    pid = int(studio.find_project(config.name)["id"])
+    by_text = {t: labels for (sid, _, labels), t in zip(truth, [texts[s] for s, _, _ in truth], strict=True)}
+    tasks = [t for page, _ in studio.iter_task_pages(pid, fields="all") for t in page]
+    assert len(tasks) == 96
+    labelled_docs = {f"a{a}" for a in range(12)}  # 72 sentences labelled, 24 never
+    (_, token), *_ = annotator_keys(1)
+    with Studio(Connection(server_env.url, token, "test")) as me:
+        for task in tasks:
+            if task["data"]["doc_id"] not in labelled_docs:
+                continue
+            labels = by_text[task["data"]["text"]]
+            me.create_annotation(
+                task["id"],
+                [
+                    {"from_name": f, "to_name": "sentence", "type": "choices", "value": {"choices": [v]}}
+                    for f, v in labels.items()
+                ],
+            )
+    out = tmp_path / "exports"
+    assert runner.invoke(app, ["pull", "--config", str(cfg_path), "--out", str(out)]).exit_code == 0
+    learned = runner.invoke(app, ["learn", "--config", str(cfg_path), "--out", str(out)])
+    assert learned.exit_code == 0, learned.output
+    _, card = load_model(out / config.name / "model")
+    assert "Suggestions of " + card.model_version + " on 24 unlabelled task(s)" in learned.output
+
+    def suggested() -> dict[int, tuple[str, list[dict]]]:
+        found = [t for page, _ in studio.iter_task_pages(pid, fields="all") for t in page]
+        return {
+            t["id"]: (t["data"]["text"], [p for p in t.get("predictions") or [] if isinstance(p, dict)])
+            for t in found
+        }
+
+    version = card.model_version
+    fresh = {
+        tid: (text, preds)
+        for tid, (text, preds) in suggested().items()
+        if preds and preds[0]["model_version"] == version
+    }
+    assert len(fresh) == 24
+    right = 0
+    for text, preds in fresh.values():
+        assert len(preds) == 1 and 0 < preds[0]["score"] <= 1
+        choices = [r for r in preds[0]["result"] if r["type"] == "choices"]
+        chosen = {r["from_name"]: r["value"]["choices"][0] for r in choices}
+        right += chosen["sentence_type"] == by_text[text]["sentence_type"]
+    accuracy = right / len(fresh)
+    cv = card.fields["sentence_type"].cv
+    assert cv is not None and accuracy > cv["majority_baseline"] and abs(accuracy - cv["accuracy"]) <= 0.15
+    assert studio.project(pid)["model_version"] == card.model_version
+
+    # again: one current prediction per task, not two
+    assert runner.invoke(app, ["learn", "--config", str(cfg_path), "--out", str(out)]).exit_code == 0
+    assert all(len(preds) <= 1 for _, preds in suggested().values())
+    # a push leaves the project on the model's version
+    assert runner.invoke(app, ["push", *map(str, files), "--config", str(cfg_path)]).exit_code == 0
+    assert studio.project(pid)["model_version"].startswith("annotate-tfidf-lr-")

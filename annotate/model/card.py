@@ -52,6 +52,7 @@ from annotate.model.evaluate import (
     check_trainable,
     cross_validate_field,
 )
+from annotate.studio.client import LEARNED_MODEL_PREFIX
 
 __all__ = [
     "MODEL_KIND",
@@ -64,7 +65,7 @@ __all__ = [
     "training_table",
 ]
 
-MODEL_KIND = "annotate-tfidf-lr"
+MODEL_KIND = LEARNED_MODEL_PREFIX.rstrip("-")
 #: Bumped when the features, the classifier or the card's meaning change: part of model_version.
 MODEL_FORMAT = 1
 

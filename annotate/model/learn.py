@@ -18,10 +18,13 @@ from pathlib import Path
 from annotate.config import ProjectConfig
 from annotate.errors import ExportError, InputError
 from annotate.files import DEFAULT_OUT
+from annotate.ingest.cues import suggestion_rules
 from annotate.model.card import ModelCard, compare, train_fields
 from annotate.model.store import CARD_FILE, save_model
+from annotate.model.suggest import SuggestResult, push_suggestions
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
+from annotate.studio.client import Studio
 from annotate.studio.pull import load_pulled
 
 __all__ = ["MODEL_DIR", "LearnResult", "learn", "previous_card"]
@@ -31,13 +34,15 @@ MODEL_DIR = "model"
 
 @dataclass(frozen=True)
 class LearnResult:
-    """Where the model went, its card, the previous run's card (None on the first run) and one
-    line per field comparing the two (``annotate.model.card.compare``)."""
+    """Where the model went, its card, the previous run's card (None on the first run), one
+    line per field comparing the two (``annotate.model.card.compare``) and, when suggestions
+    were pushed, what ``annotate.model.suggest.push_suggestions`` did."""
 
     folder: Path
     card: ModelCard
     previous: ModelCard | None
     lines: list[str]
+    suggestions: SuggestResult | None = None
 
 
 def previous_card(folder: Path) -> ModelCard | None:
@@ -51,8 +56,16 @@ def previous_card(folder: Path) -> ModelCard | None:
         return None
 
 
-def learn(config: ProjectConfig, out_dir: Path | str = DEFAULT_OUT, seed: int = 0) -> LearnResult:
-    """Train on the pull in ``<out_dir>/<config.name>/`` and write ``model/`` beside it.
+def learn(
+    config: ProjectConfig,
+    out_dir: Path | str = DEFAULT_OUT,
+    seed: int = 0,
+    studio: Studio | None = None,
+    config_path: Path | None = None,
+) -> LearnResult:
+    """Train on the pull in ``<out_dir>/<config.name>/`` and write ``model/`` beside it; with a
+    ``studio``, then give the project's unlabelled tasks the model's suggestions (with the cue
+    rules' spans; ``config_path`` resolves the config's rules file).
 
     Raises ExportError when there is no pull yet, InputError when no field has enough labels
     (the message gives each field's reason).
@@ -70,4 +83,8 @@ def learn(config: ProjectConfig, out_dir: Path | str = DEFAULT_OUT, seed: int = 
     target = folder / MODEL_DIR
     previous = previous_card(target)
     card = save_model(target, models, card)
-    return LearnResult(target, card, previous, compare(previous, card))
+    suggested = None
+    if studio is not None:
+        rules = suggestion_rules(config, config_path)
+        suggested = push_suggestions(config, studio, models, card, labels, rules)
+    return LearnResult(target, card, previous, compare(previous, card), suggested)

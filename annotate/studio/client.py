@@ -32,6 +32,9 @@ KEY_ENV = "LABEL_STUDIO_API_KEY"
 PROJECT_MARKER = "annotate project:"
 #: The line of a project's description recording the latest push that changed its tasks.
 PUSH_MARKER = "annotate push:"
+#: Model versions of ``annotate learn``'s suggestions start with this (``annotate.model``); a push
+#: leaves a project on such a version instead of switching it back to the cue rules' version.
+LEARNED_MODEL_PREFIX = "annotate-tfidf-lr-"
 PAGE_SIZE = 1000
 #: Title of the export snapshots a full pull creates (and deletes after downloading).
 SNAPSHOT_TITLE = "annotate pull"
@@ -470,6 +473,18 @@ class Studio:
         path = f"api/projects/{project_id}/import/predictions"
         resp = self.request("POST", path, json_body=predictions, timeout=600, retries=0, bulk=True)
         return int(resp.json().get("created", len(predictions)))
+
+    def delete_predictions(self, project_id: int, task_ids: Sequence[int]) -> None:
+        """Delete every prediction of these tasks (the Data Manager's "Delete Predictions" action)."""
+        if not task_ids:
+            return
+        self.request(
+            "POST",
+            "api/dm/actions",
+            params={"id": "delete_tasks_predictions", "project": project_id},
+            json_body={"project": project_id, "selectedItems": {"all": False, "included": list(task_ids)}},
+            timeout=600,
+        )
 
     def task_count(self, project_id: int) -> int:
         data = self.get_json(f"api/projects/{project_id}/", params={"include": "task_number"})

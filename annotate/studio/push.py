@@ -11,7 +11,9 @@ What a push does to the project:
   guidelines as instructions shown before the first task, predictions shown to annotators;
 - new sentences are imported in document order, each with its cue suggestions (a Label
   Studio prediction whose ``model_version`` is the rules' version; the project's
-  ``model_version`` is set to it, so the suggested spans pre-fill the annotation);
+  ``model_version`` is set to it, so the suggested spans pre-fill the annotation, unless the
+  project is on a model version of ``annotate learn``, which the next ``learn`` extends to the
+  new sentences);
 - sentences already in the project whose shown data changed (context, position, title,
   blinding) are updated in place; their annotations stay; gold sentences get back the raised
   overlap Label Studio resets whenever the project's overlap changes;
@@ -52,7 +54,7 @@ from annotate.keys import ProjectKeys, load_keys
 from annotate.starter import guidelines_path
 from annotate.studio import push_manifest
 from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_tasks
-from annotate.studio.client import Studio, paused_gc, push_stamp
+from annotate.studio.client import LEARNED_MODEL_PREFIX, Studio, paused_gc, push_stamp
 from annotate.studio.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.studio.interface import build_label_config, guidelines_html
 
@@ -597,6 +599,7 @@ def push(
             and version is not None
             and not created
             and project.get("model_version") != version
+            and not str(project.get("model_version") or "").startswith(LEARNED_MODEL_PREFIX)
         ):
             predictions += _switch_model_version(studio, pid, config.name, prepared, version)
             changed["model_version"] = version

@@ -1,0 +1,127 @@
+"""Suggestions from the model in Label Studio: one prediction per task that has no final label.
+
+After ``annotate learn`` trains, every task of the project that is not superseded, not gold and
+has no final label in any field gets **one** prediction under the model's version: the model's
+choice for each trained field (each stance target, fact/opinion) and the cue-rule spans, with
+``score`` = the model's mean confidence over its fields (the top-class probability), the number
+Label Studio's "Uncertainty sampling" orders by. The task's older predictions (cue rules, an
+earlier model) are deleted first, so versions do not pile up, and the project's
+``model_version`` is set to the model's, so Label Studio pre-fills the form with it.
+
+Suggestions never come from a model trained on the same task's label: only tasks without a
+final label get one, and those were not in the training set. A later ``annotate push`` leaves
+the project's model version as it is (new sentences get their suggestions at the next
+``annotate learn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from annotate.config import ProjectConfig
+from annotate.errors import ProjectNotFound
+from annotate.ingest.cues import Rules, prediction
+from annotate.keys import load_keys
+from annotate.model.card import ModelCard
+from annotate.model.classifier import SentenceClassifier
+from annotate.studio.blinding import unseal_tasks
+from annotate.studio.client import Studio
+
+__all__ = ["SuggestResult", "push_suggestions"]
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    """What ``push_suggestions`` did: tasks that got a prediction, and the version they carry."""
+
+    project_id: int
+    model_version: str
+    suggested: int
+    labelled: int  # tasks left alone: they have a final label (or are gold or superseded)
+
+
+def _choices(
+    models: Mapping[str, SentenceClassifier], texts: list[str]
+) -> tuple[dict[str, list[str]], np.ndarray]:
+    """Each field's predicted label per text, and the mean top-class probability per text."""
+    labels: dict[str, list[str]] = {}
+    confidence = np.zeros(len(texts))
+    for name, model in models.items():
+        proba = model.predict_proba(texts)
+        classes = [str(c) for c in model.classes_]
+        labels[name] = [classes[i] for i in proba.argmax(axis=1)]
+        confidence += proba.max(axis=1)
+    return labels, confidence / max(len(models), 1)
+
+
+def push_suggestions(
+    config: ProjectConfig,
+    studio: Studio,
+    models: Mapping[str, SentenceClassifier],
+    card: ModelCard,
+    final_labels: pd.DataFrame,
+    rules: Rules | None = None,
+) -> SuggestResult:
+    """Give every unlabelled task of the project one prediction of ``card.model_version``.
+
+    ``final_labels`` is the ``sentence_labels`` table the models were trained on (its sentences
+    count as labelled); ``rules`` adds the cue spans (None: no spans). Raises ProjectNotFound
+    when the project does not exist.
+    """
+    project = studio.find_project(config.name, detail=False)
+    if project is None:
+        raise ProjectNotFound(f"no Label Studio project named '{config.name}' at {studio.url}: push first")
+    pid = int(project["id"])
+    labelled_ids = set(final_labels.loc[final_labels["label"].notna(), "sentence_id"].astype(str))
+    tasks = [task for page, _ in studio.iter_task_pages(pid, fields="all") for task in page]
+    unseal_tasks(tasks, load_keys(config.name))  # sealed ids are matched by their real values
+    todo = [
+        task
+        for task in tasks
+        if not (task.get("meta") or {}).get("superseded")
+        and not any(a.get("ground_truth") for a in task.get("annotations") or [])
+        and str((task.get("data") or {}).get("sentence_id")) not in labelled_ids
+    ]
+    version = card.model_version
+    predictions: list[dict[str, Any]] = []
+    texts = [str((task.get("data") or {}).get("text", "")) for task in todo]
+    if todo:
+        labels, confidence = _choices(models, texts)
+        for i, task in enumerate(todo):
+            result: list[dict[str, Any]] = [
+                {
+                    "from_name": name,
+                    "to_name": "sentence",
+                    "type": "choices",
+                    "origin": "prediction",
+                    "value": {"choices": [labels[name][i]]},
+                }
+                for name in models
+            ]
+            spans = prediction(texts[i], rules) if rules is not None else None
+            if spans is not None:
+                result.extend(spans["result"])
+            predictions.append(
+                {
+                    "task": int(task["id"]),
+                    "model_version": version,
+                    "score": round(float(confidence[i]), 4),
+                    "result": result,
+                }
+            )
+        ids = [int(task["id"]) for task in todo]
+        for start in range(0, len(ids), BATCH):
+            studio.delete_predictions(pid, ids[start : start + BATCH])
+        for start in range(0, len(predictions), BATCH):
+            studio.import_predictions(pid, predictions[start : start + BATCH])
+    studio.update_project(
+        pid, config.name, {"model_version": version if predictions else project.get("model_version") or ""}
+    )
+    return SuggestResult(pid, version, len(predictions), len(tasks) - len(todo))
