@@ -43,6 +43,11 @@ What annotators see and how they work (all optional):
   annotators and the skip does not count toward ``overlap``; ``requeue_for_me`` — it comes
   back to the same annotator after their other sentences; ``ignore`` — the skip counts as one
   of the sentence's ``overlap`` answers and nobody is served it again for it.
+- ``order``: the order Label Studio serves sentences in: ``article`` (default; each article
+  from its first sentence on, Label Studio's "Sequential sampling"), ``random`` ("Uniform
+  sampling") or ``uncertainty`` ("Uncertainty sampling": the sentences whose suggestion from
+  ``annotate learn`` has the lowest score first; reading order is lost, the context sentences
+  are still shown).
 """
 
 from __future__ import annotations
@@ -83,6 +88,14 @@ BlindField = Literal["outlet", "country", "author", "published", "url"]
 BLIND_FIELDS: tuple[str, ...] = get_args(BlindField)
 DEFAULT_BLIND: tuple[str, ...] = ("outlet", "country", "author")
 SkipQueue = Literal["requeue_for_others", "requeue_for_me", "ignore"]
+Order = Literal["article", "random", "uncertainty"]
+ORDERS: tuple[str, ...] = get_args(Order)
+#: ``order`` values as Label Studio's project ``sampling`` spells them.
+LABEL_STUDIO_SAMPLING = {
+    "article": "Sequential sampling",
+    "random": "Uniform sampling",
+    "uncertainty": "Uncertainty sampling",
+}
 SKIP_QUEUES: tuple[str, ...] = get_args(SkipQueue)
 #: ``skip_queue`` values as Label Studio spells them.
 LABEL_STUDIO_SKIP_QUEUE = {
@@ -219,6 +232,7 @@ class ProjectConfig(BaseModel):
     suggestions: str | bool = True
     show_paragraph: bool = False
     skip_queue: SkipQueue = "requeue_for_others"
+    order: Order = "article"
 
     @field_validator("guidelines", "suggestions", mode="before")
     @classmethod
@@ -256,6 +270,13 @@ class ProjectConfig(BaseModel):
     def _known_skip_queue(cls, value: object) -> object:
         if value not in SKIP_QUEUES:
             raise _problem(f"must be one of {', '.join(SKIP_QUEUES)}, got {_describe(value)}")
+        return value
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _known_order(cls, value: object) -> object:
+        if value not in ORDERS:
+            raise _problem(f"must be one of {', '.join(ORDERS)}, got {_describe(value)}")
         return value
 
     @field_validator("gold")
@@ -371,6 +392,10 @@ class ProjectConfig(BaseModel):
                 ]
             )
         return self
+
+    def label_studio_sampling(self) -> str:
+        """``order`` as Label Studio's project ``sampling`` setting."""
+        return LABEL_STUDIO_SAMPLING[self.order]
 
     def label_studio_skip_queue(self) -> str:
         """``skip_queue`` as Label Studio's project setting (``REQUEUE_FOR_OTHERS``, ...)."""

@@ -327,6 +327,13 @@ def test_skip_queue_maps_to_label_studio(value: str, label_studio: str) -> None:
     assert parse_config(config_with(skip_queue=value)).label_studio_skip_queue() == label_studio
 
 
+def test_order_maps_to_label_studio_sampling() -> None:
+    assert parse_config(config_with()).label_studio_sampling() == "Sequential sampling"
+    assert parse_config(config_with(order="random")).label_studio_sampling() == "Uniform sampling"
+    assert parse_config(config_with(order="uncertainty")).label_studio_sampling() == "Uncertainty sampling"
+    assert "order: must be one of article, random, uncertainty" in error_for(config_with(order="by-outlet"))
+
+
 def test_blind_may_be_empty_or_every_field() -> None:
     assert parse_config(config_with(blind=[])).blind == []
     assert parse_config(config_with(blind=None)).blind == []

@@ -135,8 +135,9 @@ def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
 ) -> None:
     """On a real server: the unlabelled tasks get one prediction of the card's version, better
     than the majority class on sentences nobody labelled; the project pre-fills with it; a second
-    learn replaces it; a push keeps the project on it."""
-    config, cfg_path = make_project()
+    learn replaces it; a push keeps the project on it. (overlap 1: with more, Label Studio first
+    completes the sentences others have started, breadth first, before any sampling order.)"""
+    config, cfg_path = make_project(overlap=1)
     _, truth = _corpus(articles=16, per_article=6)
     texts = dict(_corpus(articles=16, per_article=6)[0][["sentence_id", "text"]].values)
     files = []
@@ -201,3 +202,20 @@ def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
     # a push leaves the project on the model's version
     assert runner.invoke(app, ["push", *map(str, files), "--config", str(cfg_path)]).exit_code == 0
     assert studio.project(pid)["model_version"].startswith("annotate-tfidf-lr-")
+
+    # order: uncertainty -> Label Studio serves the least certain suggestion first
+    uncertain = cfg_path.with_name("uncertain.yaml")
+    uncertain.write_text(yaml.safe_dump({**config.model_dump(), "order": "uncertainty"}), encoding="utf-8")
+    assert runner.invoke(app, ["push", *map(str, files), "--config", str(uncertain)]).exit_code == 0
+    assert studio.project(pid)["sampling"] == "Uncertainty sampling"
+    scores = sorted(
+        preds[0]["score"]
+        for _, preds in suggested().values()
+        if preds and preds[0]["model_version"].startswith("annotate-tfidf")
+    )
+    (_, second), *_ = annotator_keys(2)[1:]
+    with Studio(Connection(server_env.url, second, "test")) as other:
+        served = other.get_json(f"api/projects/{pid}/next")
+    served_score = suggested()[served["id"]][1][0]["score"]
+    # Label Studio picks at random among the (annotators + 1) lowest scores, to spread annotators
+    assert served_score <= scores[2] < scores[-1]

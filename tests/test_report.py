@@ -3,15 +3,19 @@
 Most tests build a small but realistic campaign in memory (four articles from four outlets, one in
 Chinese, three annotators who disagree now and then, cue spans, a gold sentence and a skip), run
 the real ``compute_tables`` on it and render the page; one test goes through a real Label Studio
-(push a CSV, annotate as three users, ``annotate pull``, ``annotate summarize``).
+(push a CSV, annotate as three users, ``annotate pull``, ``annotate summarize``). The model
+section is checked on the HTML alone: a card from the real ``train_fields`` and a hand-made,
+hostile one; without a card the page is the same as before that section existed.
 """
 
 from __future__ import annotations
 
+import html
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,22 @@ from typer.testing import CliRunner
 from annotate.cli import app
 from annotate.columns import ANNOTATION_COLUMNS, SENTENCE_COLUMNS
 from annotate.config import ProjectConfig, load_config
+from annotate.files import write_parquet
 from annotate.keys import load_keys
-from annotate.outputs.report import SECTIONS, contested_ranking, highlight, reliability_words, render_report
+from annotate.model.card import ModelCard, train_fields
+from annotate.model.classifier import SentenceClassifier
+from annotate.model.learn import MODEL_DIR
+from annotate.model.store import CARD_FILE, save_model
+from annotate.outputs.report import (
+    MODEL_SECTION,
+    SECTIONS,
+    contested_ranking,
+    highlight,
+    page_sections,
+    reliability_words,
+    render_report,
+)
+from annotate.outputs.summarize import summarize
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.tables import summary_tables
 from annotate.studio.blinding import unseal_tasks
@@ -489,6 +507,236 @@ def test_contested_ranking_puts_ties_first():
         }
     )
     assert contested_ranking(labels) == ["c", "b", "a"]  # d is unanimous
+
+
+# -- the model section (HTML only) --------------------------------------------------------------------
+
+MODEL_PHRASES = {
+    F: "China's wise and generous leadership helped.",
+    A: "China's aggressive and reckless policy hurt.",
+    X: "Markets were calm.",
+}
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[dict[str, SentenceClassifier], ModelCard]:
+    """A real card: ``train_fields`` on 10 articles of 6 sentences whose labels follow their
+    phrases, with every fifth stance and every seventh type flipped (so neither is perfect);
+    stance_us has one label only and stance_cooperation none: both skipped, with a reason."""
+    config = load_config(STANCE_YAML)
+    sentences, labels = [], []
+    for a in range(10):
+        for i in range(6):
+            k = a * 6 + i
+            kind = "Fact" if k % 2 == 0 else "Opinion"
+            base = ["Officials reported {n} meetings.", "The talks should go further."][k % 2].format(n=k)
+            china = [F, A, X][k % 3]
+            sid, doc = f"m{a}-{i}", f"m{a}"
+            sentences.append({"sentence_id": sid, "doc_id": doc, "text": f"{base} {MODEL_PHRASES[china]}"})
+            if k % 5 == 0:
+                china = [A, X, F][k % 3]
+            if k % 7 == 0:
+                kind = "Opinion" if kind == "Fact" else "Fact"
+            for name, label in (("stance_china", china), ("sentence_type", kind), ("stance_us", X)):
+                labels.append({"sentence_id": sid, "doc_id": doc, "field": name, "label": label})
+    fields = list(config.choice_fields())
+    return train_fields(pd.DataFrame(sentences), pd.DataFrame(labels), fields, seed=0)
+
+
+def _pages(config: ProjectConfig, *cards: ModelCard | None) -> list[str]:
+    """The campaign's page without the ``card`` argument, then with each of ``cards``."""
+    campaign = build_campaign(ARTICLES, config)
+    counted = CountedAnswers.of(config, campaign.annotations, campaign.sentences)
+    tables = summary_tables(config, counted)
+    args = (config, campaign.manifest, tables, counted)
+    return [render_report(*args), *(render_report(*args, card=card) for card in cards)]
+
+
+def _model_part(page: str) -> str:
+    start = page.index(f'<section id="{MODEL_SECTION}">')
+    return page[start : page.index("</section>\n", start) + len("</section>\n")]
+
+
+def _toc(page: str) -> list[str]:
+    nav = re.search(r'<nav class="toc"[^>]*>(.*?)</nav>', page)
+    assert nav is not None
+    return re.findall(r'<a href="#([^"]+)">', nav.group(1))
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _references(page: str) -> set[str]:
+    """Everything on a page that could name another resource."""
+    found = re.findall(r'(?:href|src|srcset|action|data)\s*=\s*"([^"]*)"', page, flags=re.I)
+    found += re.findall(r"url\(([^)]*)\)|@import|<link|<script|<iframe|<object|<embed", page, flags=re.I)
+    return set(found)
+
+
+def test_a_page_without_a_card_is_the_page_as_it_was(config, trained):
+    """No card: no section, no link, exactly ``SECTIONS``; a card adds its section and link, nothing else."""
+    _, card = trained
+    plain, with_none, with_card = _pages(config, None, card)
+    assert with_none == plain
+    assert f'id="{MODEL_SECTION}"' not in plain and f'href="#{MODEL_SECTION}"' not in plain
+    assert page_sections() == SECTIONS and page_sections(False) == SECTIONS
+    assert _toc(plain) == list(SECTIONS)
+    assert re.findall(r'<section id="([^"]+)">', plain) == list(SECTIONS)
+
+    shown = page_sections(True)
+    assert list(shown) == [*list(SECTIONS)[:-1], MODEL_SECTION, "articles"]
+    assert _toc(with_card) == list(shown)
+    assert re.findall(r'<section id="([^"]+)">', with_card) == list(shown)
+    link = f'<a href="#{MODEL_SECTION}">{html.escape(shown[MODEL_SECTION])}</a>'
+    assert with_card.count(link) == 1
+    # take the section and its link away and the page is byte for byte the page without a card
+    assert with_card.replace(_model_part(with_card), "", 1).replace(link, "", 1) == plain
+    # nothing new that could load or link anywhere: no script, no URL, the same references as before
+    assert "<script" not in with_card.lower()
+    assert _references(with_card) == _references(plain) | {f"#{MODEL_SECTION}"}
+    assert not re.search(r"https?:|//|src=|url\(", _model_part(with_card))
+
+
+def test_the_model_section_shows_the_cards_figures(config, trained):
+    _, card = trained
+    _, page = _pages(config, card)
+    part = _model_part(page)
+    assert f"<h2>{html.escape(page_sections(True)[MODEL_SECTION])}</h2>" in part
+    assert f"<code>{card.model_version}</code>" in part
+    created = datetime.fromisoformat(card.created)
+    assert f"trained {created.day} {created:%B %Y, %H:%M} UTC" in part
+    assert "grouped by article" in part and "no article is in both training and test" in part
+    assert "calibration error" in part
+    trained_fields = [name for name, entry in card.fields.items() if entry.trained]
+    skipped = [name for name, entry in card.fields.items() if not entry.trained]
+    assert trained_fields == ["stance_china", "sentence_type"]
+    assert skipped == ["stance_us", "stance_cooperation"]
+    for name in trained_fields:
+        entry = card.fields[name]
+        cv = entry.cv
+        assert cv is not None and 0 < cv["accuracy"] < 1  # the flipped labels cost something
+        row = re.search(rf'<tr data-field="{name}" data-trained="yes">.*?</tr>', part)
+        assert row is not None, name
+        cells = row.group(0)
+        assert f'data-figure="accuracy"><strong>{_pct(cv["accuracy"])}</strong>' in cells
+        assert f'data-figure="baseline">{_pct(cv["majority_baseline"])}<' in cells
+        assert f'data-figure="macro_f1">{cv["macro_f1"]:.3f}<' in cells
+        assert f'data-figure="ece">{cv["ece"]:.3f}' in cells
+        assert f"{entry.n_labels} sentences<br>{entry.n_articles} articles" in cells
+        assert f'width="{100 * cv["accuracy"]:.2f}%"' in cells  # the bar
+        assert f'x1="{100 * cv["majority_baseline"]:.2f}%"' in cells  # the baseline's mark
+        curve = " · ".join(f"{_pct(p['fraction'])}: {_pct(p['accuracy'])}" for p in cv["learning_curve"])
+        assert [p["fraction"] for p in cv["learning_curve"]] == [0.25, 0.5, 0.75, 1.0]
+        assert curve in cells and cells.count("<circle") == 4
+        for label, n in entry.labels.items():
+            assert f"{html.escape(label)} {n}" in cells
+        for label, figures in cv["per_label"].items():
+            line = re.search(rf'<tr data-field="{name}" data-label="{re.escape(label)}">.*?</tr>', part)
+            assert line is not None, (name, label)
+            numbers = re.findall(r'<td class="num">([^<]*)</td>', line.group(0))
+            want = [_pct(figures["precision"]), _pct(figures["recall"]), f"{figures['f1']:.3f}"]
+            assert numbers == [*want, str(figures["support"])]
+    for name in skipped:
+        reason = card.fields[name].reason
+        assert reason
+        row = re.search(rf'<tr data-field="{name}" data-trained="no">.*?</tr>', part)
+        assert row is not None and html.escape(reason) in row.group(0), name
+        assert "<svg" not in row.group(0)
+    assert "trained before the data on this page" not in part  # trained after this pull
+
+
+def test_the_model_section_shows_a_hand_made_card_as_it_is(config):
+    """Figures that no recomputation would give, odd values, markup in every text: shown as given,
+    escaped, "–" where a value is not a number; a card older than the pull says so."""
+    hostile = "<script>alert(1)</script>"
+    card = ModelCard.from_dict(
+        {
+            "model_version": 'annotate-tfidf-lr-<b>"x"</b>',
+            "created": "2025-12-31T23:00:00+00:00",
+            "seed": 7,
+            "sklearn_version": "1.9.1",
+            "parameters": {},
+            "data_sha256": "0" * 64,
+            "fields": {
+                "stance_china": {
+                    "trained": True,
+                    "reason": None,
+                    "n_labels": 40,
+                    "n_articles": 9,
+                    "labels": {"Favor": 25, "Against <i>": 15},
+                    "calibrated": False,
+                    "cv": {
+                        "accuracy": 0.123,  # though every label's recall is higher
+                        "macro_f1": 0.4567,
+                        "ece": 0.0891,
+                        "majority_baseline": 0.625,
+                        "per_label": {
+                            "Favor": {"precision": 0.5, "recall": 0.9, "f1": 0.6429, "support": 25},
+                            "Against <i>": {"precision": "n/a", "recall": None, "support": "many"},
+                        },
+                        "learning_curve": [
+                            {"fraction": 0.25, "train_articles": 1.75, "accuracy": 0.111, "macro_f1": 0.2},
+                            "not a point",
+                            {"fraction": 1.0, "train_articles": 7.0, "accuracy": 0.123, "macro_f1": 0.4567},
+                        ],
+                    },
+                },
+                hostile: {
+                    "trained": False,
+                    "reason": "label '<img src=x onerror=alert(2)>' has 2 examples",
+                    "n_labels": 12.5,
+                    "n_articles": None,
+                    "labels": "nonsense",
+                },
+            },
+        }
+    )
+    _, page = _pages(config, card)
+    part = _model_part(page)
+    assert "<script" not in page.lower() and "<img" not in page.lower() and "<b>" not in page
+    assert "<i>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in part
+    assert "annotate-tfidf-lr-&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in part
+    assert "label &#x27;&lt;img src=x onerror=alert(2)&gt;&#x27; has 2 examples" in part
+    assert 'data-figure="accuracy"><strong>12%</strong>' in part
+    assert 'data-figure="baseline">62%<' in part and 'data-figure="macro_f1">0.457<' in part
+    assert 'data-figure="ece">0.089<br><span class="small muted">not calibrated</span>' in part
+    assert "25%: 11% · 100%: 12%" in part and part.count("<circle") == 2
+    assert "Favor 25 · Against &lt;i&gt; 15" in part
+    odd = re.search(r'<tr data-field="stance_china" data-label="Against &lt;i&gt;">.*?</tr>', part)
+    assert odd is not None and re.findall(r'<td class="num">([^<]*)</td>', odd.group(0)) == ["–"] * 4
+    assert "– sentences<br>– articles" in part
+    assert "trained 31 December 2025, 23:00 UTC" in part and "1 of 2 questions have a model" in part
+    assert "trained before the data on this page were pulled" in part
+
+
+def test_summarize_puts_the_model_card_in_the_report(tmp_path, config, trained):
+    """A pulled folder: no model/, no section; ``save_model``'s card in model/: the section; a card
+    that cannot be read: no section again, and no error."""
+    models, card = trained
+    campaign = build_campaign(ARTICLES, config)
+    out = tmp_path / "exports"
+    folder = out / config.name
+    folder.mkdir(parents=True)
+    write_parquet(campaign.sentences, folder / "sentences.parquet")
+    write_parquet(campaign.annotations, folder / "annotations.parquet")
+
+    before = summarize(config, out).report.read_text(encoding="utf-8")
+    assert f'id="{MODEL_SECTION}"' not in before and _toc(before) == list(SECTIONS)
+
+    saved = save_model(folder / MODEL_DIR, models, card)
+    page = summarize(config, out).report.read_text(encoding="utf-8")
+    assert _toc(page) == list(page_sections(True))
+    part = _model_part(page)
+    assert f"<code>{saved.model_version}</code>" in part
+    cv = saved.fields["sentence_type"].cv
+    assert cv is not None and f'data-figure="accuracy"><strong>{_pct(cv["accuracy"])}</strong>' in part
+    assert html.escape(saved.fields["stance_us"].reason or "?") in part
+    link = f'<a href="#{MODEL_SECTION}">{html.escape(page_sections(True)[MODEL_SECTION])}</a>'
+    assert page.replace(part, "", 1).replace(link, "", 1) == before
+
+    (folder / MODEL_DIR / CARD_FILE).write_text("{not json", encoding="utf-8")
+    assert summarize(config, out).report.read_text(encoding="utf-8") == before
 
 
 # -- through a real Label Studio ---------------------------------------------------------------------

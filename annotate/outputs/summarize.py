@@ -1,4 +1,8 @@
-"""``annotate summarize``: read the last pull, compute every table, write the CSVs, report and workbook."""
+"""``annotate summarize``: read the last pull, compute every table, write the CSVs, report and workbook.
+
+When ``annotate learn`` has left a model card in ``model/`` next to the pull, the report shows it
+(its model section); a missing or unreadable card just means no such section.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from annotate.config import ProjectConfig
 from annotate.files import DEFAULT_OUT, read_json, write_csv, write_text
 from annotate.ingest.cues import suggestion_rules
 from annotate.keys import name_annotators
+from annotate.model.learn import MODEL_DIR, previous_card
 from annotate.outputs.report import render_report
 from annotate.outputs.workbook import WORKBOOK_FILE, write_workbook
 from annotate.quality.answers import CountedAnswers
@@ -46,7 +51,8 @@ def summarize(
     """Compute every table from the last pull and write the CSVs of ``TABLE_FILES``, ``report.html``
     and ``summary.xlsx``. ``config_path`` resolves the config's relative ``suggestions`` path;
     ``progress(done, SUMMARIZE_STEPS)`` follows the steps. Annotators appear under their
-    pseudonyms (``annotate.keys``), under their e-mail addresses with ``show_names``."""
+    pseudonyms (``annotate.keys``), under their e-mail addresses with ``show_names``. The model
+    card in ``model/`` (``annotate learn``), if there is a readable one, goes into the report."""
 
     def done(step: int) -> None:
         if progress:
@@ -66,7 +72,7 @@ def summarize(
         write_csv(tables[key], folder / filename)
     done(COMPUTE_STEPS + 2)
     report = write_text(
-        render_report(config, manifest, tables, counted),
+        render_report(config, manifest, tables, counted, card=previous_card(folder / MODEL_DIR)),
         folder / "report.html",
     )
     done(COMPUTE_STEPS + 3)

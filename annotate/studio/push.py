@@ -374,7 +374,7 @@ def project_fields(
         "title": config.display_title()[:50],
         "label_config": build_label_config(config),
         "maximum_annotations": config.overlap,
-        "sampling": "Sequential sampling",
+        "sampling": config.label_studio_sampling(),
         "skip_queue": config.label_studio_skip_queue(),
         "show_skip_button": True,
         "enable_empty_annotation": False,

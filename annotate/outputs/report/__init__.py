@@ -7,14 +7,15 @@ escaped with ``html.escape``; cue highlights are cut from character offsets on t
 each piece escaped on its own, never by inserting markup into text.
 
 Sections, each a small function: overview, stance per target (per article, outlet,
-country), agreement per field, annotators, most contested sentences, bias cues, and every
-article sentence by sentence coloured by its stance toward a target chosen with CSS-only tabs.
-Gold sentences are reference items, not part of the analysis, and are left out everywhere.
+country), agreement per field, annotators, most contested sentences, bias cues, the model of
+``annotate learn`` (only when its card is given), and every article sentence by sentence
+coloured by its stance toward a target chosen with CSS-only tabs. Gold sentences are reference
+items, not part of the analysis, and are left out everywhere.
 
 The package, imports going one way (down this list):
 
 - ``__init__``: ``render_report``, which puts the page together, and the public names;
-- ``articles``, ``contested``, ``cues``: the last three sections;
+- ``articles``, ``contested``, ``cues``, ``model``: the last four sections;
 - ``sections``: the ``<head>``, header and footer, the wrapper of every section, and the
   sections overview, stance, agreement and annotators;
 - ``charts``: the inline SVG pieces, legends and swatches;
@@ -29,11 +30,14 @@ from typing import Any
 import pandas as pd
 
 from annotate.config import ProjectConfig
+from annotate.model.card import ModelCard
 from annotate.outputs.report.articles import _articles_section, _tab_rules
 from annotate.outputs.report.contested import CONTESTED_SHOWN, _contested_section, contested_ranking
 from annotate.outputs.report.cues import CUE_EXAMPLES, _cues_section, highlight
 from annotate.outputs.report.data import SUBSTANTIAL, TENTATIVE, _prepare, reliability_words
+from annotate.outputs.report.model import _model_section
 from annotate.outputs.report.sections import (
+    MODEL_SECTION,
     NOT_GIVEN,
     SECTIONS,
     _agreement_section,
@@ -43,18 +47,21 @@ from annotate.outputs.report.sections import (
     _header,
     _overview,
     _stance_section,
+    page_sections,
 )
 from annotate.quality.answers import CountedAnswers
 
 __all__ = [
     "CONTESTED_SHOWN",
     "CUE_EXAMPLES",
+    "MODEL_SECTION",
     "NOT_GIVEN",
     "SECTIONS",
     "SUBSTANTIAL",
     "TENTATIVE",
     "contested_ranking",
     "highlight",
+    "page_sections",
     "reliability_words",
     "render_report",
 ]
@@ -65,6 +72,7 @@ def render_report(
     manifest: dict[str, Any],
     tables: dict[str, pd.DataFrame],
     counted: CountedAnswers,
+    card: ModelCard | None = None,
 ) -> str:
     """The report page as one self-contained HTML string.
 
@@ -73,9 +81,12 @@ def render_report(
     ``annotate.quality.tables.summary_tables`` (``sentence_labels``, ``document_stance``,
     ``agreement``, ``annotators``); ``counted``, the same ``CountedAnswers`` the tables were
     computed from (the sentences' text and article metadata, each annotator's answers and the cue
-    spans; excluded annotators' answers are not shown). Gold sentences are left out of every chart.
+    spans; excluded annotators' answers are not shown); ``card``, the model card of ``annotate learn``
+    (``annotate.model.learn.previous_card``), shown as the model section before the articles and
+    listed in the table of contents (see ``page_sections``) — None: no such section, and the page
+    is exactly what it is without this argument. Gold sentences are left out of every chart.
     """
-    d = _prepare(config, manifest, tables, counted)
+    d = _prepare(config, manifest, tables, counted, card)
     return "".join(
         [
             _head(config.display_title(), d.stance.style() + _tab_rules(len(config.targets))),
@@ -86,6 +97,7 @@ def render_report(
             _annotators_section(d),
             _contested_section(d),
             _cues_section(d),
+            _model_section(d),
             _articles_section(d),
             _footer(d),
         ]

@@ -1,7 +1,8 @@
 """The hand-written inline SVG and colour keys of ``report.html``.
 
 Legends and swatches, the progress bar, the stacked stance bars (with the table of their
-numbers), the α scale and its axis, the share meters of the annotators table and the cue bars.
+numbers), the α scale and its axis, the share meters of the annotators table, the cue bars, and
+the model's accuracy bar (with its baseline mark) and learning curve.
 Each function returns a piece of markup; the data comes in as arguments, never from ``_Data``.
 """
 
@@ -207,3 +208,53 @@ def _cue_bar(cue: str, marked: int, majority: int, most: int) -> str:
         )
         x += width
     return f'<svg class="bar" role="img" aria-label="{_e(cue)}: {marked} sentences">{"".join(groups)}</svg>'
+
+
+# -- model -----------------------------------------------------------------------------------------
+
+_MODEL_INK, _BASELINE_INK = "#6487ab", "#1f2328"
+
+
+def _score_bar(accuracy: float | None, baseline: float | None, tip: str) -> str:
+    """``accuracy`` as a bar on a 0..1 scale with a dashed mark at ``baseline`` (either None: not
+    drawn); ``tip`` says the same in words."""
+    parts = ['<rect x="0" y="4" width="100%" height="14" fill="#eceef1"/>']
+    if accuracy is not None:
+        parts.append(f'<rect x="0" y="4" width="{_x(accuracy):.2f}%" height="14" fill="{_MODEL_INK}"/>')
+    if baseline is not None:
+        x = _x(baseline)
+        parts.append(
+            f'<line x1="{x:.2f}%" x2="{x:.2f}%" y1="0" y2="22" stroke="{_BASELINE_INK}" stroke-width="2" '
+            'stroke-dasharray="3 2"/>'
+        )
+    return (
+        f'<svg class="scale" role="img" aria-label="{_e(tip)}"><title>{_e(tip)}</title>{"".join(parts)}</svg>'
+    )
+
+
+def _curve(points: list[tuple[float, float, str]], baseline: float | None, tip: str) -> str:
+    """A tiny learning curve: ``(fraction of the training articles, accuracy, its text)`` points, both
+    in [0, 1], joined by a line; ``baseline`` a dashed level (None: not drawn); ``tip`` the whole."""
+    width, height, pad = 120, 36, 4
+
+    def at(fraction: float, accuracy: float) -> tuple[float, float]:
+        return pad + fraction * (width - 2 * pad), height - pad - accuracy * (height - 2 * pad)
+
+    parts = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f6f8fa"/>']
+    if baseline is not None:
+        _, y = at(0.0, baseline)
+        parts.append(
+            f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="{_BASELINE_INK}" '
+            'stroke-width="1" stroke-dasharray="3 2"/>'
+        )
+    xy = [at(fraction, accuracy) for fraction, accuracy, _ in points]
+    if len(xy) > 1:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{_MODEL_INK}" stroke-width="1.5"/>')
+    for (x, y), (_, _, text) in zip(xy, points, strict=True):
+        dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{_MODEL_INK}">'
+        parts.append(f"{dot}<title>{_e(text)}</title></circle>")
+    return (
+        f'<svg class="curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_e(tip)}"><title>{_e(tip)}</title>{"".join(parts)}</svg>'
+    )

@@ -2,10 +2,11 @@
 
 ``_prepare`` turns the inputs of ``render_report`` into one ``_Data``: the live (non-gold,
 non-superseded) sentences in document order, the articles, the counted answers and cue spans
-of the annotators who are not left out, and ``_Stance``, the colour and CSS class of each
-stance label. The helpers here turn values into escaped text (``_e``), numbers, shares and
-plurals, and name fields and Krippendorff's reliability levels. This module imports nothing
-from the rest of the report package.
+of the annotators who are not left out, ``_Stance``, the colour and CSS class of each stance
+label, and the model card of ``annotate learn`` when there is one (shown as it is). The
+helpers here turn values into escaped text (``_e``), numbers, shares and plurals, and name
+fields and Krippendorff's reliability levels. This module imports nothing from the rest of the
+report package.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from annotate.config import ProjectConfig
+from annotate.model.card import ModelCard
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.majority import NO_MAJORITY
 
@@ -185,6 +187,7 @@ class _Data:
     gold_sentences: int
     excluded: list[str]
     stance: _Stance
+    card: ModelCard | None = None  # the model card of annotate learn; None: no model section
 
 
 def _lang(value: Any) -> str:
@@ -235,9 +238,10 @@ def _prepare(
     manifest: dict[str, Any],
     tables: dict[str, pd.DataFrame],
     counted: CountedAnswers,
+    card: ModelCard | None = None,
 ) -> _Data:
     """What the page shows: the analysis set of ``counted`` (no gold, no superseded sentence, no
-    excluded annotator), the final labels of its sentences, and its cue spans."""
+    excluded annotator), the final labels of its sentences, its cue spans, and ``card``."""
     labels = tables["sentence_labels"]
     gold_ids = _gold_ids(labels, counted)
     analysis = counted.analysis
@@ -262,6 +266,7 @@ def _prepare(
         gold_sentences=int(counted.sentences["sentence_id"].isin(gold_ids).sum()),
         excluded=list(counted.excluded),
         stance=_Stance.of(list(config.stance_labels)),
+        card=card,
     )
 
 

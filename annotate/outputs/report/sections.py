@@ -2,8 +2,10 @@
 
 The ``<head>`` (with the stylesheet ``report.css``), the header with the table of contents,
 ``_section`` that every section is wrapped in, and the sections overview, stance per target,
-agreement per field and annotators, then the footer. ``_final_note`` (how a sentence's final
-label came about) is shared with the contested and article sections.
+agreement per field and annotators, then the footer. ``page_sections`` says which sections a
+page has: ``SECTIONS`` always, the model section (``model``) only when a model card is given.
+``_final_note`` (how a sentence's final label came about) is shared with the contested and
+article sections.
 """
 
 from __future__ import annotations
@@ -41,11 +43,25 @@ SECTIONS = {
     "cues": "Bias cues",
     "articles": "Articles sentence by sentence",
 }
+#: The section of the model card (``model.py``): on the page only with a card, before the articles.
+MODEL_SECTION = "model"
+_HEADINGS = {**SECTIONS, MODEL_SECTION: "Model trained on the labels"}
 #: The group of articles that do not give an outlet or country.
 NOT_GIVEN = "not given"
 
 
 # -- the page around the sections ------------------------------------------------------------------
+
+
+def page_sections(with_model: bool = False) -> dict[str, str]:
+    """The sections of a page in order, key -> heading: ``SECTIONS``, and with ``with_model`` (a
+    model card exists) the model section just before the articles. Without it, exactly ``SECTIONS``."""
+    if not with_model:
+        return dict(SECTIONS)
+    keys = list(SECTIONS)
+    at = keys.index("articles")
+    keys.insert(at, MODEL_SECTION)
+    return {key: _HEADINGS[key] for key in keys}
 
 
 @functools.cache
@@ -102,7 +118,8 @@ def _lead(config: ProjectConfig) -> str:
 
 def _header(d: _Data) -> str:
     title = d.config.display_title()
-    toc = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name in SECTIONS.items())
+    shown = page_sections(d.card is not None)
+    toc = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name in shown.items())
     return (
         f'<header class="top"><div><h1>{_e(title)}</h1>'
         f'<p class="lead">{_e(_lead(d.config))} Each section starts with a short note on how to read it.</p>'
@@ -113,7 +130,7 @@ def _header(d: _Data) -> str:
 
 
 def _section(key: str, intro: str, body: str) -> str:
-    heading = f'<h2>{_e(SECTIONS[key])}</h2>\n<p class="explain">{intro}</p>'
+    heading = f'<h2>{_e(_HEADINGS[key])}</h2>\n<p class="explain">{intro}</p>'
     return f'<section id="{key}">\n{heading}\n{body}\n</section>\n'
 
 
