@@ -442,6 +442,32 @@ _SNAPSHOTS = FileDoc(
     when="only after a pull with --snapshot",
 )
 
+_ANCHORING = FileDoc(
+    name="anchoring.csv",
+    description=(
+        "The anchoring check: how often annotators chose the model's label on tasks where annotate "
+        "learn pre-filled it, against a seeded random control share of the suggested tasks where it "
+        "was recorded but not shown. A clear positive effect means the suggestions pull the answers "
+        "toward the model."
+    ),
+    written_by="annotate summarize",
+    row="field (stance target or sentence type)",
+    when="only after annotate learn has put suggestions in Label Studio",
+    columns={
+        "field": _FIELD,
+        "answers_shown": Column("Counted answers on tasks where the model's label was pre-filled", COUNT),
+        "answers_control": Column(
+            "Counted answers on control tasks (model's label recorded, not shown)", COUNT
+        ),
+        "agree_shown": Column("Share of answers equal to the model's label where it was shown", SHARE),
+        "agree_control": Column("Share of answers equal to the model's label where it was not shown", SHARE),
+        "effect": Column("agree_shown − agree_control: the anchoring effect", "difference of shares"),
+        "effect_ci_low": Column("Lower end of the 95% interval of effect (bootstrap over articles)"),
+        "effect_ci_high": Column("Upper end of the 95% interval of effect"),
+        "verdict": Column("The effect in plain words"),
+    },
+)
+
 #: Every file of ``exports/<name>/``, in the order the dictionary lists them.
 FILES: dict[str, FileDoc] = {
     doc.name: doc
@@ -459,6 +485,7 @@ FILES: dict[str, FileDoc] = {
         _ANNOTATORS,
         _ANNOTATOR_PAIRS,
         _SUGGESTIONS,
+        _ANCHORING,
         _REPORT,
         _WORKBOOK,
         _SNAPSHOTS,
@@ -537,6 +564,8 @@ AGREEMENT_COLUMNS = [c for c in columns_of("agreement.csv") if c not in SPAN_F1_
 ANNOTATOR_COLUMNS = columns_of("annotators.csv")
 PAIR_COLUMNS = columns_of("annotator_pairs.csv")
 METRIC_COLUMNS = columns_of("suggestions.csv")
+ANCHORING_FILE = _ANCHORING.name
+ANCHORING_COLUMNS = columns_of(ANCHORING_FILE)
 DIFF_COLUMNS = columns_of(DIFF_CSV.name)
 #: The summary tables ``annotate summarize`` computes: table key -> file, in writing order.
 TABLE_FILES = {doc.table: doc.name for doc in FILES.values() if doc.table is not None}

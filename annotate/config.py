@@ -48,6 +48,10 @@ What annotators see and how they work (all optional):
   sampling") or ``uncertainty`` ("Uncertainty sampling": the sentences whose suggestion from
   ``annotate learn`` has the lowest score first; reading order is lost, the context sentences
   are still shown).
+- ``suggest_control`` (default 0.1): the share of the tasks ``annotate learn`` suggests on that
+  get no pre-filled choice (seeded, at random; the model's guess is recorded locally), so that
+  ``annotate summarize`` can measure whether the suggestions pull the answers toward the model
+  (``anchoring.csv``). 0 turns the check off.
 """
 
 from __future__ import annotations
@@ -233,6 +237,7 @@ class ProjectConfig(BaseModel):
     show_paragraph: bool = False
     skip_queue: SkipQueue = "requeue_for_others"
     order: Order = "article"
+    suggest_control: float = Field(default=0.1, ge=0.0, lt=1.0)
 
     @field_validator("guidelines", "suggestions", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ from annotate.config import ProjectConfig, parse_config
 from annotate.ingest.cues import suggestion_rules
 from annotate.outputs.dictionary import public_url, render_dictionary, write_dictionary
 from annotate.outputs.workbook import sheet_tables
+from annotate.quality.agreement import choice_answers
+from annotate.quality.anchoring import anchoring_table
 from annotate.quality.tables import compute_tables
 from annotate.studio.pull import tidy_annotations, tidy_sentences
 from annotate.studio.review import tidy_adjudications
@@ -119,6 +121,21 @@ def test_every_exported_column_is_documented_and_every_documented_column_exporte
     for key, name in TABLE_FILES.items():
         assert FILES[name].table == key
         produced[name] = tables[key]
+    # the anchoring check, as summarize writes it after annotate learn suggested
+    answers = choice_answers(annotations, config().choice_fields())
+    sids = sorted(set(answers["sentence_id"]))
+    records = pd.DataFrame(
+        {
+            "sentence_id": sids,
+            "doc_id": "d",
+            "field": "stance_china",
+            "model_label": "Favor",
+            "model_probability": 0.6,
+            "shown": [i % 2 == 0 for i in range(len(sids))],
+            "model_version": "v",
+        }
+    )
+    produced["anchoring.csv"] = anchoring_table(answers, records, n_boot=20)
     for name, table in produced.items():
         assert list(table.columns) == list(FILES[name].columns), name
         assert len(table) > 0, name

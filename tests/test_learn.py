@@ -185,13 +185,20 @@ def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
         if preds and preds[0]["model_version"] == version
     }
     assert len(fresh) == 24
-    right = 0
+    records = pd.read_parquet(out / config.name / "model" / "suggestions.parquet")
+    assert len(records) == 24 * sum(entry.trained for entry in card.fields.values())
+    hidden = set(records.loc[~records["shown"], "sentence_id"])
+    right = shown = 0
     for text, preds in fresh.values():
         assert len(preds) == 1 and 0 < preds[0]["score"] <= 1
         choices = [r for r in preds[0]["result"] if r["type"] == "choices"]
         chosen = {r["from_name"]: r["value"]["choices"][0] for r in choices}
+        if not chosen:  # a control task: the model's guess is recorded, not shown
+            continue
+        shown += 1
         right += chosen["sentence_type"] == by_text[text]["sentence_type"]
-    accuracy = right / len(fresh)
+    assert shown == 24 - len(hidden) and shown >= 18  # about a tenth are controls
+    accuracy = right / shown
     cv = card.fields["sentence_type"].cv
     assert cv is not None and accuracy > cv["majority_baseline"] and abs(accuracy - cv["accuracy"]) <= 0.15
     assert studio.project(pid)["model_version"] == card.model_version
@@ -219,3 +226,26 @@ def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
     served_score = suggested()[served["id"]][1][0]["score"]
     # Label Studio picks at random among the (annotators + 1) lowest scores, to spread annotators
     assert served_score <= scores[2] < scores[-1]
+
+    # the anchoring check: a second annotator labels the suggested tasks; summarize compares
+    # their answers on shown and control tasks with the model's recorded guesses
+    fresh_ids = set(fresh)
+    with Studio(Connection(server_env.url, second, "test")) as other:
+        for task in tasks:
+            if task["id"] in fresh_ids:
+                labels = by_text[task["data"]["text"]]
+                other.create_annotation(
+                    task["id"],
+                    [
+                        {"from_name": f, "to_name": "sentence", "type": "choices", "value": {"choices": [v]}}
+                        for f, v in labels.items()
+                    ],
+                )
+    assert runner.invoke(app, ["pull", "--config", str(cfg_path), "--out", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["summarize", "--config", str(cfg_path), "--out", str(out)]).exit_code == 0
+    anchoring = pd.read_csv(out / config.name / "anchoring.csv", encoding="utf-8-sig")
+    assert set(anchoring["field"]) == set(records["field"])
+    assert (anchoring["answers_shown"] + anchoring["answers_control"] == 24).all()
+    assert anchoring["verdict"].str.len().gt(0).all()
+    report = (out / config.name / "report.html").read_text(encoding="utf-8")
+    assert "Did the suggestions pull the answers toward the model?" in report

@@ -15,21 +15,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from annotate.config import ProjectConfig
 from annotate.errors import ExportError, InputError
-from annotate.files import DEFAULT_OUT
+from annotate.files import DEFAULT_OUT, read_table, write_parquet
 from annotate.ingest.cues import suggestion_rules
 from annotate.model.card import ModelCard, compare, train_fields
 from annotate.model.store import CARD_FILE, save_model
 from annotate.model.suggest import SuggestResult, push_suggestions
+from annotate.quality.anchoring import SUGGESTION_RECORD_COLUMNS
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
 from annotate.studio.client import Studio
 from annotate.studio.pull import load_pulled
 
-__all__ = ["MODEL_DIR", "LearnResult", "learn", "previous_card"]
+__all__ = ["MODEL_DIR", "SUGGESTIONS_FILE", "LearnResult", "learn", "previous_card"]
 
 MODEL_DIR = "model"
+#: The record of every suggestion (what the model said, whether it was shown), for the anchoring check.
+SUGGESTIONS_FILE = "suggestions.parquet"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,15 @@ class LearnResult:
     previous: ModelCard | None
     lines: list[str]
     suggestions: SuggestResult | None = None
+
+
+def _keep_records(path: Path, new: pd.DataFrame) -> None:
+    """Add this run's suggestion records to the earlier runs' (this run's win for the same sentence
+    and field): a sentence labelled after an earlier run keeps the record of what it was shown."""
+    old = read_table(path) if path.exists() else pd.DataFrame(columns=SUGGESTION_RECORD_COLUMNS)
+    both = pd.concat([old[SUGGESTION_RECORD_COLUMNS], new[SUGGESTION_RECORD_COLUMNS]], ignore_index=True)
+    both = both.drop_duplicates(["sentence_id", "field"], keep="last").reset_index(drop=True)
+    write_parquet(both.astype({"shown": bool, "model_probability": float}), path)
 
 
 def previous_card(folder: Path) -> ModelCard | None:
@@ -86,5 +100,8 @@ def learn(
     suggested = None
     if studio is not None:
         rules = suggestion_rules(config, config_path)
-        suggested = push_suggestions(config, studio, models, card, labels, rules)
+        suggested = push_suggestions(
+            config, studio, models, card, labels, rules, control=config.suggest_control, seed=seed
+        )
+        _keep_records(target / SUGGESTIONS_FILE, suggested.records)
     return LearnResult(target, card, previous, compare(previous, card), suggested)

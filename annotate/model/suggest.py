@@ -16,8 +16,9 @@ the project's model version as it is (new sentences get their suggestions at the
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from annotate.ingest.cues import Rules, prediction
 from annotate.keys import load_keys
 from annotate.model.card import ModelCard
 from annotate.model.classifier import SentenceClassifier
+from annotate.quality.anchoring import SUGGESTION_RECORD_COLUMNS
 from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Studio
 
@@ -39,26 +41,38 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class SuggestResult:
-    """What ``push_suggestions`` did: tasks that got a prediction, and the version they carry."""
+    """What ``push_suggestions`` did: tasks that got a prediction, the version they carry, the
+    control tasks (choices kept back) and the record of every suggestion
+    (``SUGGESTION_RECORD_COLUMNS``), which ``annotate learn`` keeps beside the model."""
 
     project_id: int
     model_version: str
     suggested: int
     labelled: int  # tasks left alone: they have a final label (or are gold or superseded)
+    control: int = 0
+    records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUGGESTION_RECORD_COLUMNS))
+
+
+def is_control(sentence_id: str, share: float, seed: int) -> bool:
+    """Whether a sentence is a control task: a seeded, uniform draw from its id (stable across runs)."""
+    digest = hashlib.sha256(f"{seed}\x1f{sentence_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
 def _choices(
     models: Mapping[str, SentenceClassifier], texts: list[str]
-) -> tuple[dict[str, list[str]], np.ndarray]:
-    """Each field's predicted label per text, and the mean top-class probability per text."""
+) -> tuple[dict[str, list[str]], np.ndarray, dict[str, np.ndarray]]:
+    """Each field's predicted label per text, the mean top-class probability per text, and each
+    field's top-class probability."""
     labels: dict[str, list[str]] = {}
-    confidence = np.zeros(len(texts))
+    top: dict[str, np.ndarray] = {}
     for name, model in models.items():
         proba = model.predict_proba(texts)
         classes = [str(c) for c in model.classes_]
         labels[name] = [classes[i] for i in proba.argmax(axis=1)]
-        confidence += proba.max(axis=1)
-    return labels, confidence / max(len(models), 1)
+        top[name] = proba.max(axis=1)
+    confidence = np.mean(list(top.values()), axis=0) if top else np.zeros(len(texts))
+    return labels, confidence, top
 
 
 def push_suggestions(
@@ -68,12 +82,15 @@ def push_suggestions(
     card: ModelCard,
     final_labels: pd.DataFrame,
     rules: Rules | None = None,
+    control: float = 0.0,
+    seed: int = 0,
 ) -> SuggestResult:
     """Give every unlabelled task of the project one prediction of ``card.model_version``.
 
     ``final_labels`` is the ``sentence_labels`` table the models were trained on (its sentences
-    count as labelled); ``rules`` adds the cue spans (None: no spans). Raises ProjectNotFound
-    when the project does not exist.
+    count as labelled); ``rules`` adds the cue spans (None: no spans). A ``control`` share of the
+    tasks (``is_control``) gets the cue spans only: the model's choices are recorded, not shown.
+    Raises ProjectNotFound when the project does not exist.
     """
     project = studio.find_project(config.name, detail=False)
     if project is None:
@@ -91,20 +108,30 @@ def push_suggestions(
     ]
     version = card.model_version
     predictions: list[dict[str, Any]] = []
+    records: list[tuple[Any, ...]] = []
     texts = [str((task.get("data") or {}).get("text", "")) for task in todo]
     if todo:
-        labels, confidence = _choices(models, texts)
+        labels, confidence, top = _choices(models, texts)
         for i, task in enumerate(todo):
-            result: list[dict[str, Any]] = [
-                {
-                    "from_name": name,
-                    "to_name": "sentence",
-                    "type": "choices",
-                    "origin": "prediction",
-                    "value": {"choices": [labels[name][i]]},
-                }
+            data = task.get("data") or {}
+            sid = str(data.get("sentence_id"))
+            shown = not is_control(sid, control, seed)
+            records.extend(
+                (sid, str(data.get("doc_id")), name, labels[name][i], float(top[name][i]), shown, version)
                 for name in models
-            ]
+            )
+            result: list[dict[str, Any]] = []
+            if shown:
+                result = [
+                    {
+                        "from_name": name,
+                        "to_name": "sentence",
+                        "type": "choices",
+                        "origin": "prediction",
+                        "value": {"choices": [labels[name][i]]},
+                    }
+                    for name in models
+                ]
             spans = prediction(texts[i], rules) if rules is not None else None
             if spans is not None:
                 result.extend(spans["result"])
@@ -124,4 +151,6 @@ def push_suggestions(
     studio.update_project(
         pid, config.name, {"model_version": version if predictions else project.get("model_version") or ""}
     )
-    return SuggestResult(pid, version, len(predictions), len(tasks) - len(todo))
+    table = pd.DataFrame.from_records(records, columns=SUGGESTION_RECORD_COLUMNS)
+    hidden = int((~table["shown"].astype(bool)).sum() // max(len(models), 1)) if len(table) else 0
+    return SuggestResult(pid, version, len(predictions), len(tasks) - len(todo), hidden, table)

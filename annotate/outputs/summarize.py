@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from annotate.columns import TABLE_FILES
+from annotate.columns import ANCHORING_FILE, TABLE_FILES
 from annotate.config import ProjectConfig
-from annotate.files import DEFAULT_OUT, read_json, write_csv, write_text
+from annotate.files import DEFAULT_OUT, read_json, read_table, write_csv, write_text
 from annotate.ingest.cues import suggestion_rules
 from annotate.keys import name_annotators
-from annotate.model.learn import MODEL_DIR, previous_card
+from annotate.model.learn import MODEL_DIR, SUGGESTIONS_FILE, previous_card
 from annotate.outputs.report import render_report
 from annotate.outputs.workbook import WORKBOOK_FILE, write_workbook
+from annotate.quality.anchoring import anchoring_table
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.tables import COMPUTE_STEPS, SUMMARY_ANNOTATION_COLUMNS, summary_tables
 from annotate.studio.pull import load_pulled
@@ -70,6 +71,11 @@ def summarize(
     tables = summary_tables(config, counted, adjudications, rules, progress=lambda step, _: done(1 + step))
     for key, filename in TABLE_FILES.items():
         write_csv(tables[key], folder / filename)
+    records = folder / MODEL_DIR / SUGGESTIONS_FILE
+    if records.exists():  # annotate learn suggested: did the suggestions pull the answers?
+        anchoring = anchoring_table(counted.analysis_answers, read_table(records))
+        tables["anchoring"] = anchoring
+        write_csv(anchoring, folder / ANCHORING_FILE)
     done(COMPUTE_STEPS + 2)
     report = write_text(
         render_report(config, manifest, tables, counted, card=previous_card(folder / MODEL_DIR)),

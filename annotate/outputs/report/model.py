@@ -211,4 +211,31 @@ def _model_section(d: _Data) -> str:
     )
     rows = "".join(_field_row(d, name, entry) for name, entry in card.fields.items())
     table = f'<div class="scroll"><table class="model">{head}<tbody>{rows}</tbody></table></div>{_NOTES}'
-    return _section(MODEL_SECTION, _INTRO, _facts(d, card) + table + _per_label(d, card))
+    return _section(MODEL_SECTION, _INTRO, _facts(d, card) + table + _per_label(d, card) + _anchoring(d))
+
+
+def _anchoring(d: _Data) -> str:
+    """The anchoring check (``anchoring.csv``), when ``annotate learn`` has suggested: "" otherwise."""
+    table = d.tables.get("anchoring")
+    if table is None or table.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(_field_name(d.config, str(r['field'])))}</td>"
+        f"<td class='num'>{_pct(r['agree_shown'])} of {int(r['answers_shown'])}</td>"
+        f"<td class='num'>{_pct(r['agree_control'])} of {int(r['answers_control'])}</td>"
+        f"<td class='num'>{_num(r['effect'], 2)} "
+        f"[{_num(r['effect_ci_low'], 2)}, {_num(r['effect_ci_high'], 2)}]</td>"
+        f"<td>{_e(r['verdict'])}</td></tr>"
+        for r in table.to_dict("records")
+    )
+    return (
+        "<h3>Did the suggestions pull the answers toward the model?</h3>"
+        "<p class='explain'>On a random tenth of the tasks it suggested on (<code>suggest_control</code>), "
+        "the model's choice was recorded but not shown. If annotators chose the model's label more often "
+        "where they saw it than where they did not, the suggestions anchor them (Berzak et al. 2016; "
+        "Fort &amp; Sagot 2010). The interval is a 95% bootstrap over articles.</p>"
+        "<div class='scroll'><table><thead><tr><th>Field</th>"
+        "<th class='num'>chose the model's label, shown</th>"
+        "<th class='num'>not shown</th><th class='num'>difference [95% CI]</th><th>in plain words</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
