@@ -48,6 +48,8 @@ What annotators see and how they work (all optional):
   sampling") or ``uncertainty`` ("Uncertainty sampling": the sentences whose suggestion from
   ``annotate learn`` has the lowest score first; reading order is lost, the context sentences
   are still shown).
+- ``suggest`` (default ``[cues, stance, type]``): what ``annotate learn`` pre-fills: the cue
+  spans of the rules, the model's stance per target, the model's fact/opinion choice.
 - ``suggest_control`` (default 0.1): the share of the tasks ``annotate learn`` suggests on that
   get no pre-filled choice (seeded, at random; the model's guess is recorded locally), so that
   ``annotate summarize`` can measure whether the suggestions pull the answers toward the model
@@ -93,6 +95,14 @@ BLIND_FIELDS: tuple[str, ...] = get_args(BlindField)
 DEFAULT_BLIND: tuple[str, ...] = ("outlet", "country", "author")
 SkipQueue = Literal["requeue_for_others", "requeue_for_me", "ignore"]
 Order = Literal["article", "random", "uncertainty"]
+Suggestion = Literal["cues", "stance", "type"]
+SUGGESTIONS: tuple[str, ...] = get_args(Suggestion)
+
+
+def _every_suggestion() -> list[Suggestion]:
+    return ["cues", "stance", "type"]
+
+
 ORDERS: tuple[str, ...] = get_args(Order)
 #: ``order`` values as Label Studio's project ``sampling`` spells them.
 LABEL_STUDIO_SAMPLING = {
@@ -238,6 +248,7 @@ class ProjectConfig(BaseModel):
     skip_queue: SkipQueue = "requeue_for_others"
     order: Order = "article"
     suggest_control: float = Field(default=0.1, ge=0.0, lt=1.0)
+    suggest: list[Suggestion] = Field(default_factory=lambda: _every_suggestion())
 
     @field_validator("guidelines", "suggestions", mode="before")
     @classmethod
@@ -275,6 +286,22 @@ class ProjectConfig(BaseModel):
     def _known_skip_queue(cls, value: object) -> object:
         if value not in SKIP_QUEUES:
             raise _problem(f"must be one of {', '.join(SKIP_QUEUES)}, got {_describe(value)}")
+        return value
+
+    @field_validator("suggest", mode="before")
+    @classmethod
+    def _known_suggestions(cls, value: object) -> object:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _problem(f"must be a list of {', '.join(SUGGESTIONS)} (or []), got {_describe(value)}")
+        problems: list[tuple[Loc, str]] = [
+            ((i,), f"must be one of {', '.join(SUGGESTIONS)}, got {_describe(item)}")
+            for i, item in enumerate(value)
+            if item not in SUGGESTIONS
+        ]
+        problems += _duplicates(enumerate(value), "suggestion")
+        _raise(problems)
         return value
 
     @field_validator("order", mode="before")
@@ -397,6 +424,11 @@ class ProjectConfig(BaseModel):
                 ]
             )
         return self
+
+    def suggested_fields(self) -> list[str]:
+        """The choice fields ``annotate learn`` pre-fills, by ``suggest``."""
+        fields = [f"stance_{t.id}" for t in self.targets] if "stance" in self.suggest else []
+        return fields + (["sentence_type"] if "type" in self.suggest and self.sentence_types else [])
 
     def label_studio_sampling(self) -> str:
         """``order`` as Label Studio's project ``sampling`` setting."""

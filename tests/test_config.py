@@ -327,6 +327,16 @@ def test_skip_queue_maps_to_label_studio(value: str, label_studio: str) -> None:
     assert parse_config(config_with(skip_queue=value)).label_studio_skip_queue() == label_studio
 
 
+def test_suggest_names_what_learn_prefills() -> None:
+    sample = load_config(SAMPLE)
+    assert sample.suggested_fields() == ["stance_china", "stance_us", "stance_cooperation", "sentence_type"]
+    assert sample.model_copy(update={"suggest": ["cues", "type"]}).suggested_fields() == ["sentence_type"]
+    assert sample.model_copy(update={"suggest": []}).suggested_fields() == []
+    assert "suggest[1]: must be one of cues, stance, type" in error_for(
+        config_with(suggest=["cues", "model"])
+    )
+
+
 def test_order_maps_to_label_studio_sampling() -> None:
     assert parse_config(config_with()).label_studio_sampling() == "Sequential sampling"
     assert parse_config(config_with(order="random")).label_studio_sampling() == "Uniform sampling"

@@ -99,9 +99,10 @@ def learn(
     card = save_model(target, models, card)
     suggested = None
     if studio is not None:
-        rules = suggestion_rules(config, config_path)
+        rules = suggestion_rules(config, config_path) if "cues" in config.suggest else None
+        shown = {name: model for name, model in models.items() if name in config.suggested_fields()}
         suggested = push_suggestions(
-            config, studio, models, card, labels, rules, control=config.suggest_control, seed=seed
+            config, studio, shown, card, labels, rules, control=config.suggest_control, seed=seed
         )
         _keep_records(target / SUGGESTIONS_FILE, suggested.records)
     return LearnResult(target, card, previous, compare(previous, card), suggested)
