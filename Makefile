@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test unit lint typecheck browser bench stop clean
+.PHONY: install demo test unit lint typecheck browser bench bench-active stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
@@ -49,6 +49,10 @@ typecheck: $(STAMP)
 ## benchmark against Label Studio's own import/export on the same server (not part of `make test`)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## replay labelling on BABE SG1 (../shared/data): uncertainty order against random order
+bench-active: $(STAMP)
+	$(BIN)/python -m bench.active
 
 ## stop the embedded server started by `make demo`
 stop: $(STAMP)
