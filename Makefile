@@ -49,6 +49,7 @@ typecheck: $(STAMP)
 ## benchmark against Label Studio's own import/export on the same server (not part of `make test`)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.active
 
 ## replay labelling on BABE SG1 (../shared/data): uncertainty order against random order
 bench-active: $(STAMP)

@@ -200,7 +200,10 @@ def test_learn_puts_one_scored_suggestion_on_each_unlabelled_task(
     assert shown == 24 - len(hidden) and shown >= 18  # about a tenth are controls
     accuracy = right / shown
     cv = card.fields["sentence_type"].cv
-    assert cv is not None and accuracy > cv["majority_baseline"] and abs(accuracy - cv["accuracy"]) <= 0.15
+    assert cv is not None
+    cv_accuracy, baseline = cv["accuracy"], cv["majority_baseline"]
+    print(f"never-labelled: {accuracy:.3f}; card: {cv_accuracy:.3f}, majority {baseline:.3f}")
+    assert accuracy > baseline and abs(accuracy - cv_accuracy) <= 0.05
     assert studio.project(pid)["model_version"] == card.model_version
 
     # again: one current prediction per task, not two
