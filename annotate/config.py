@@ -265,50 +265,29 @@ class ProjectConfig(BaseModel):
             f" got {_describe(value)}"
         )
 
-    @field_validator("blind", mode="before")
+    @field_validator("blind", "suggest", mode="before")
     @classmethod
-    def _known_blind_fields(cls, value: object) -> object:
+    def _known_items(cls, value: object, info: ValidationInfo) -> object:
+        allowed, noun = (BLIND_FIELDS, "field") if info.field_name == "blind" else (SUGGESTIONS, "suggestion")
         if value is None:
             return []
         if not isinstance(value, list):
-            raise _problem(f"must be a list of {', '.join(BLIND_FIELDS)} (or []), got {_describe(value)}")
+            raise _problem(f"must be a list of {', '.join(allowed)} (or []), got {_describe(value)}")
         problems: list[tuple[Loc, str]] = [
-            ((i,), f"must be one of {', '.join(BLIND_FIELDS)}, got {_describe(item)}")
+            ((i,), f"must be one of {', '.join(allowed)}, got {_describe(item)}")
             for i, item in enumerate(value)
-            if item not in BLIND_FIELDS
+            if item not in allowed
         ]
-        problems += _duplicates(enumerate(value), "field")
+        problems += _duplicates(enumerate(value), noun)
         _raise(problems)
         return value
 
-    @field_validator("skip_queue", mode="before")
+    @field_validator("skip_queue", "order", mode="before")
     @classmethod
-    def _known_skip_queue(cls, value: object) -> object:
-        if value not in SKIP_QUEUES:
-            raise _problem(f"must be one of {', '.join(SKIP_QUEUES)}, got {_describe(value)}")
-        return value
-
-    @field_validator("suggest", mode="before")
-    @classmethod
-    def _known_suggestions(cls, value: object) -> object:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise _problem(f"must be a list of {', '.join(SUGGESTIONS)} (or []), got {_describe(value)}")
-        problems: list[tuple[Loc, str]] = [
-            ((i,), f"must be one of {', '.join(SUGGESTIONS)}, got {_describe(item)}")
-            for i, item in enumerate(value)
-            if item not in SUGGESTIONS
-        ]
-        problems += _duplicates(enumerate(value), "suggestion")
-        _raise(problems)
-        return value
-
-    @field_validator("order", mode="before")
-    @classmethod
-    def _known_order(cls, value: object) -> object:
-        if value not in ORDERS:
-            raise _problem(f"must be one of {', '.join(ORDERS)}, got {_describe(value)}")
+    def _known_choice(cls, value: object, info: ValidationInfo) -> object:
+        allowed = SKIP_QUEUES if info.field_name == "skip_queue" else ORDERS
+        if value not in allowed:
+            raise _problem(f"must be one of {', '.join(allowed)}, got {_describe(value)}")
         return value
 
     @field_validator("gold")
