@@ -48,6 +48,32 @@ def _rates(rows: pd.DataFrame) -> tuple[float, float]:
     return float(p_shown), float(p_control)
 
 
+def _bootstrap(part: pd.DataFrame, n_boot: int, rng: np.random.Generator, chunk: int = 250) -> np.ndarray:
+    """``effect`` over ``n_boot`` resamples of the articles with replacement (the resamples where
+    both groups have answers); vectorised over per-article counts."""
+    shown = part["shown"].to_numpy(dtype=bool)
+    agree = part["agree"].to_numpy(dtype=bool)
+    counts = (
+        pd.DataFrame(
+            {"doc": part["doc_id"].astype(str).to_numpy(), "a_s": agree & shown, "n_s": shown,
+             "a_c": agree & ~shown, "n_c": ~shown}
+        )
+        .groupby("doc", sort=True)
+        .sum()
+        .to_numpy(dtype=float)
+    )  # fmt: skip
+    if len(counts) < 2:
+        return np.empty(0)
+    draws = []
+    for start in range(0, n_boot, chunk):
+        picks = rng.integers(0, len(counts), size=(min(chunk, n_boot - start), len(counts)))
+        totals = counts[picks].sum(axis=1)
+        valid = (totals[:, 1] > 0) & (totals[:, 3] > 0)
+        totals = totals[valid]
+        draws.append(totals[:, 0] / totals[:, 1] - totals[:, 2] / totals[:, 3])
+    return np.concatenate(draws)
+
+
 def anchoring_table(
     answers: pd.DataFrame, suggestions: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 12345
 ) -> pd.DataFrame:
@@ -74,19 +100,9 @@ def anchoring_table(
         p_shown, p_control = _rates(part)
         effect = p_shown - p_control
         low = high = np.nan
-        docs = part["doc_id"].astype(str).to_numpy()
-        unique = np.unique(docs)
-        if len(unique) >= 2 and not np.isnan(effect):
-            index = {d: np.flatnonzero(docs == d) for d in unique}
-            draws = []
-            for _ in range(n_boot):
-                picked = rng.choice(unique, size=len(unique), replace=True)
-                sample = part.iloc[np.concatenate([index[d] for d in picked])]
-                s, c = _rates(sample)
-                if not (np.isnan(s) or np.isnan(c)):
-                    draws.append(s - c)
-            if draws:
-                low, high = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
+        draws = _bootstrap(part, n_boot, rng)
+        if len(draws) and not np.isnan(effect):
+            low, high = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
         shown = part["shown"].to_numpy(dtype=bool)
         rows.append(
             {
