@@ -21,7 +21,7 @@ from annotate.outputs.dictionary import write_dictionary
 from annotate.outputs.snapshots import snapshot as take_snapshot
 from annotate.quality.adjudication import select_for_review
 from annotate.quality.answers import CountedAnswers
-from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
+from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, final_labels
 from annotate.studio.client import Studio
 from annotate.studio.pull import PullResult, load_pulled, pull_tables
 from annotate.studio.review import AdjudicateResult, check_main_project, send_for_review
@@ -62,7 +62,7 @@ def adjudicate(
     name_annotators(config.name, [(annotations, "annotator")], show_names)
     check_main_project(config, studio)
     counted = CountedAnswers.of(config, annotations, sentences)
-    labels = summary_tables(config, counted, adjudications)["sentence_labels"]
+    labels, _ = final_labels(counted, adjudications)
     labels = labels[labels["source"].isin(["majority", "dawid_skene"])]  # not gold, not decided
     answers = counted.human_answers[counted.human_answers["sentence_id"].isin(labels["sentence_id"])]
     selected = select_for_review(labels, answers, config, by, threshold)

@@ -26,7 +26,7 @@ from annotate.model.store import CARD_FILE, save_model
 from annotate.model.suggest import SuggestResult, push_suggestions
 from annotate.quality.anchoring import SUGGESTION_RECORD_COLUMNS
 from annotate.quality.answers import CountedAnswers
-from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, summary_tables
+from annotate.quality.tables import SUMMARY_ANNOTATION_COLUMNS, final_labels
 from annotate.studio.client import Studio
 from annotate.studio.pull import load_pulled
 
@@ -86,7 +86,7 @@ def learn(
     """
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
     counted = CountedAnswers.of(config, annotations, sentences)
-    labels = summary_tables(config, counted, adjudications)["sentence_labels"]
+    labels, _ = final_labels(counted, adjudications)
     fields = list(config.choice_fields())
     models, card = train_fields(counted.sentences, labels, fields, seed)
     if not models:

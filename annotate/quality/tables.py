@@ -17,7 +17,7 @@ import pandas as pd
 from annotate.columns import ANNOTATION_COLUMNS, ANNOTATOR_COLUMNS, METRIC_COLUMNS, SENTENCE_LABEL_COLUMNS
 from annotate.config import ProjectConfig
 from annotate.ingest.cues import Rules
-from annotate.quality.aggregate import dawid_skene_fields
+from annotate.quality.aggregate import FieldAggregates, dawid_skene_fields
 from annotate.quality.agreement import field_agreement, pairwise_kappa
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.majority import annotator_table, document_stance, majority_labels
@@ -94,6 +94,22 @@ def compute_tables(
     return summary_tables(config, counted, adjudications, rules, progress), counted.excluded
 
 
+def final_labels(
+    counted: CountedAnswers, adjudications: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, FieldAggregates]:
+    """``sentence_labels`` alone (majority, Dawid–Skene, gold and adjudicated labels side by side,
+    and the winner), and the Dawid–Skene fit it used: what ``annotate learn`` and ``annotate
+    adjudicate`` need, without the agreement and annotator tables."""
+    majority = majority_labels(
+        counted.counted, counted.choice_fields, counted.sentences, answers=counted.counted_answers
+    )
+    aggregates = dawid_skene_fields(counted.analysis_answers, counted.choice_fields, max_iter=DS_MAX_ITER)
+    labels = _final_labels(
+        majority, _margins(counted.counted_answers), aggregates.labels, counted.gold, adjudications
+    )
+    return labels, aggregates
+
+
 def summary_tables(
     config: ProjectConfig,
     counted: CountedAnswers,
@@ -118,15 +134,8 @@ def summary_tables(
             progress(step, COMPUTE_STEPS)
 
     choice_fields = counted.choice_fields
-    majority = majority_labels(
-        counted.counted, choice_fields, counted.sentences, answers=counted.counted_answers
-    )
-    done(1)
-    aggregates = dawid_skene_fields(counted.analysis_answers, choice_fields, max_iter=DS_MAX_ITER)
+    labels, aggregates = final_labels(counted, adjudications)
     done(2)
-    labels = _final_labels(
-        majority, _margins(counted.counted_answers), aggregates.labels, counted.gold, adjudications
-    )
 
     stance = labels[~labels["sentence_id"].isin(counted.gold_ids)]
     doc_stance = document_stance(stance, config.targets_by_id(), list(config.stance_labels))
