@@ -41,7 +41,7 @@ from annotate.outputs.report import (
     reliability_words,
     render_report,
 )
-from annotate.outputs.summarize import summarize
+from annotate.outputs.summarize import SUMMARIZE_STEPS, summarize
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.tables import summary_tables
 from annotate.studio.blinding import unseal_tasks
@@ -737,6 +737,20 @@ def test_summarize_puts_the_model_card_in_the_report(tmp_path, config, trained):
 
     (folder / MODEL_DIR / CARD_FILE).write_text("{not json", encoding="utf-8")
     assert summarize(config, out).report.read_text(encoding="utf-8") == before
+
+
+def test_summarize_reports_every_step_once_in_order(tmp_path, config):
+    """``progress`` sees 1, 2, ... ``SUMMARIZE_STEPS``, each once, always out of ``SUMMARIZE_STEPS``."""
+    campaign = build_campaign(ARTICLES, config)
+    out = tmp_path / "exports"
+    folder = out / config.name
+    folder.mkdir(parents=True)
+    write_parquet(campaign.sentences, folder / "sentences.parquet")
+    write_parquet(campaign.annotations, folder / "annotations.parquet")
+    steps: list[tuple[int, int]] = []
+    summarize(config, out, progress=lambda done, total: steps.append((done, total)))
+    assert [done for done, _ in steps] == list(range(1, SUMMARIZE_STEPS + 1))
+    assert {total for _, total in steps} == {SUMMARIZE_STEPS}
 
 
 # -- through a real Label Studio ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ DS_MAX_ITER = 500
 #: The columns of annotations.parquet the summaries read (not ``task_id``, ``created_at``).
 SUMMARY_ANNOTATION_COLUMNS = [c for c in ANNOTATION_COLUMNS if c not in ("task_id", "created_at")]
 #: Steps ``compute_tables`` reports.
-COMPUTE_STEPS = 6
+COMPUTE_STEPS = 5
 
 
 def _margins(answers: pd.DataFrame) -> pd.DataFrame:
@@ -135,11 +135,11 @@ def summary_tables(
 
     choice_fields = counted.choice_fields
     labels, aggregates = final_labels(counted, adjudications)
-    done(2)
+    done(1)
 
     stance = labels[~labels["sentence_id"].isin(counted.gold_ids)]
     doc_stance = document_stance(stance, config.targets_by_id(), list(config.stance_labels))
-    done(3)
+    done(2)
 
     agreement = field_agreement(
         counted.analysis, choice_fields, levels=config.levels(), answers=counted.analysis_answers
@@ -147,10 +147,10 @@ def summary_tables(
     if config.cues:
         cues = cue_agreement(counted.analysis, counted.analysis_sentences, list(config.cues))
         agreement = pd.concat([agreement, cues], ignore_index=True)
-    done(4)
+    done(3)
 
     annotators = _annotator_figures(counted, aggregates.reliability)
-    done(5)
+    done(4)
     if rules is not None and config.cues:
         suggestions = suggestion_metrics(counted.analysis, counted.analysis_sentences, rules)
     else:
