@@ -6,13 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test unit lint typecheck browser bench bench-active stop clean
+.PHONY: install demo test unit lint typecheck browser bench bench-active bench-embed stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[server,dev,embed]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,10 +50,15 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.active
+	$(BIN)/python -m bench.embed
 
 ## replay labelling on BABE SG1 (../shared/data): uncertainty order against random order
 bench-active: $(STAMP)
 	$(BIN)/python -m bench.active
+
+## model: tfidf+embedding against the default tfidf on BABE SG1, same folds, paired intervals
+bench-embed: $(STAMP)
+	$(BIN)/python -m bench.embed
 
 ## stop the embedded server started by `make demo`
 stop: $(STAMP)

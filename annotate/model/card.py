@@ -23,7 +23,8 @@ so the input's row order does not matter; the model is a function of the labels,
 ``seed`` and the scikit-learn version. ``model_version`` names exactly that:
 ``annotate-tfidf-lr-`` and the first 12 hex digits of the SHA-256 of the training data
 (field, sentence id, article, label of every example; a sentence id hashes its text), the
-parameters and the scikit-learn version. ``created`` is the only field that differs between
+parameters (with ``features="tfidf+embedding"``, the embedding's name and weights hash) and the
+scikit-learn version. ``created`` is the only field that differs between
 two identical runs.
 """
 
@@ -42,6 +43,7 @@ from sklearn.base import clone
 
 from annotate.errors import ExportError, InputError
 from annotate.model.classifier import CALIBRATION_FOLDS, SentenceClassifier
+from annotate.model.embedding import load_embedding
 from annotate.model.evaluate import (
     ECE_BINS,
     FRACTIONS,
@@ -304,6 +306,7 @@ def train_fields(
     table = training_table(sentences, labels)
     table = table[table["field"].isin(fields)]
     template = _template(estimator, seed)
+    embedding = load_embedding() if template.features == "tfidf+embedding" else None  # ConfigError first
     parameters = {
         "format": MODEL_FORMAT,
         "fields": fields,
@@ -316,6 +319,13 @@ def train_fields(
         "ece_bins": ECE_BINS,
         "calibration_folds": CALIBRATION_FOLDS,
     }
+    if embedding is not None:
+        parameters["embedding"] = {
+            "name": embedding.name,
+            "dim": embedding.dim,
+            "sha256": embedding.sha256,
+            "wordllama": embedding.version,
+        }
     data_sha256 = _sha256(table[["field", "sentence_id", "doc_id", "label"]].values.tolist())
     version = _sha256({"data": data_sha256, "parameters": parameters, "sklearn": sklearn.__version__})
 

@@ -58,7 +58,14 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["CALIBRATION_FOLDS", "SentenceClassifier", "normalise_text", "one_blas_thread"]
+from annotate.config import MODELS
+from annotate.model.embedding import EmbeddingFeatures
+
+__all__ = ["CALIBRATION_FOLDS", "FEATURES", "SentenceClassifier", "normalise_text", "one_blas_thread"]
+
+#: The feature sets (the config's ``model``): TF-IDF n-grams alone (the default), or beside a
+#: static sentence embedding (``annotate.model.embedding``, the optional extra ``annotate[embed]``).
+FEATURES = MODELS
 
 #: Folds of the sigmoid calibration; a class needs at least this many examples to be calibrated.
 CALIBRATION_FOLDS = 3
@@ -81,7 +88,7 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-def _features(min_df: int) -> FeatureUnion:
+def _features(min_df: int, features: str = "tfidf") -> FeatureUnion:
     word = TfidfVectorizer(
         analyzer="word",
         ngram_range=(1, 2),
@@ -99,7 +106,10 @@ def _features(min_df: int) -> FeatureUnion:
         min_df=min_df,
         dtype=np.float64,
     )
-    return FeatureUnion([("word", word), ("char", char)])
+    parts: list[tuple[str, Any]] = [("word", word), ("char", char)]
+    if features == "tfidf+embedding":
+        parts.append(("embedding", EmbeddingFeatures()))
+    return FeatureUnion(parts)
 
 
 def _is_sequence(values: object) -> bool:
@@ -147,7 +157,10 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
     default is ample for a few thousand sentences; a ``ConvergenceWarning`` says otherwise);
     ``min_df`` the documents an n-gram must occur in to be a feature, an int ≥ 1 (1 keeps the
     only evidence a few hundred sentences have; the L2 penalty keeps one-off n-grams small);
-    ``calibrate`` whether to calibrate when every class has ``CALIBRATION_FOLDS`` examples.
+    ``calibrate`` whether to calibrate when every class has ``CALIBRATION_FOLDS`` examples;
+    ``features`` one of ``FEATURES``: ``"tfidf"`` or ``"tfidf+embedding"`` (the n-grams and the
+    L2-normalised static sentence embedding side by side, each block of unit length; needs the
+    ``embed`` extra, a ConfigError from ``fit`` when it is missing).
 
     Fitted attributes: ``classes_``, ``calibrated_`` (also ``calibrated``), ``n_features_``,
     ``model_`` (the fitted ``Pipeline``: ``features`` then ``classifier``, a
@@ -161,12 +174,14 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 1000,
         min_df: int = 1,
         calibrate: bool = True,
+        features: str = "tfidf",
     ) -> None:
         self.C = C
         self.seed = seed
         self.max_iter = max_iter
         self.min_df = min_df
         self.calibrate = calibrate
+        self.features = features
 
     def _check_params(self) -> None:
         C = self.C
@@ -184,6 +199,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name} must be {bound}, got {value!r}")
         if not isinstance(self.calibrate, bool | np.bool_):
             raise ValueError(f"calibrate must be True or False, got {self.calibrate!r}")
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
 
     def _logistic(self) -> LogisticRegression:
         return LogisticRegression(
@@ -208,7 +225,9 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         classifier: Any = self._logistic()
         if calibrate:
             classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=CALIBRATION_FOLDS)
-        model = Pipeline([("features", _features(int(self.min_df))), ("classifier", classifier)])
+        model = Pipeline(
+            [("features", _features(int(self.min_df), self.features)), ("classifier", classifier)]
+        )
         try:
             with one_blas_thread():
                 model.fit(X, y)

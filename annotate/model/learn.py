@@ -22,6 +22,7 @@ from annotate.errors import ExportError, InputError
 from annotate.files import DEFAULT_OUT, read_table, write_parquet
 from annotate.ingest.cues import suggestion_rules
 from annotate.model.card import ModelCard, compare, train_fields
+from annotate.model.classifier import SentenceClassifier
 from annotate.model.store import CARD_FILE, save_model
 from annotate.model.suggest import SuggestResult, push_suggestions
 from annotate.quality.anchoring import SUGGESTION_RECORD_COLUMNS
@@ -81,14 +82,16 @@ def learn(
     ``studio``, then give the project's unlabelled tasks the model's suggestions (with the cue
     rules' spans; ``config_path`` resolves the config's rules file).
 
-    Raises ExportError when there is no pull yet, InputError when no field has enough labels
-    (the message gives each field's reason).
+    The classifier's features are the config's ``model``. Raises ExportError when there is no
+    pull yet, InputError when no field has enough labels (the message gives each field's
+    reason), ConfigError when ``model: tfidf+embedding`` lacks its extra.
     """
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
     counted = CountedAnswers.of(config, annotations, sentences)
     labels, _ = final_labels(counted, adjudications)
     fields = list(config.choice_fields())
-    models, card = train_fields(counted.sentences, labels, fields, seed)
+    estimator = SentenceClassifier(features=config.model)
+    models, card = train_fields(counted.sentences, labels, fields, seed, estimator=estimator)
     if not models:
         reasons = "; ".join(f"{name}: {entry.reason}" for name, entry in card.fields.items())
         raise InputError(
