@@ -347,7 +347,9 @@ def test_order_maps_to_label_studio_sampling() -> None:
 def test_model_is_one_of_the_classifier_feature_sets() -> None:
     assert parse_config(config_with()).model == "tfidf"
     assert parse_config(config_with(model="tfidf+embedding")).model == "tfidf+embedding"
-    assert "model: must be one of tfidf, tfidf+embedding, got the text 'bert'" in error_for(config_with(model="bert"))
+    assert "model: must be one of tfidf, tfidf+embedding, got the text 'bert'" in error_for(
+        config_with(model="bert")
+    )
 
 
 def test_blind_may_be_empty_or_every_field() -> None:
