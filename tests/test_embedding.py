@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
+from test_model import FIELDS, _small  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 from annotate.config import MODELS
 from annotate.errors import ConfigError
@@ -24,7 +25,6 @@ from annotate.model import embedding as embedding_module
 from annotate.model.card import train_fields
 from annotate.model.classifier import FEATURES, SentenceClassifier
 from annotate.model.embedding import EMBEDDING_NAME, EmbeddingFeatures, load_embedding
-from tests.test_model import FIELDS, _small
 
 
 @pytest.fixture
