@@ -182,12 +182,23 @@ def push(
             "changed since the last push from this machine (after tasks were edited in Label Studio).",
         ),
     ] = False,
+    audit: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the sentences drawn at random into the audit sample that 'annotate estimate' "
+            "needs; imported and served first [default: the config's audit, 0].",
+        ),
+    ] = None,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
     from annotate.studio.push import prepare
     from annotate.studio.push import push as do_push
 
     cfg, config_path = _config(config)
+    if audit is not None:
+        cfg = cfg.model_copy(update={"audit": float(audit)})
     max_bytes = int(max_file_mb * 1024 * 1024) if max_file_mb is not None else None
     # bad input fails here, before any request
     prepared = prepare(articles, cfg, config_path, encoding=encoding, max_bytes=max_bytes)
@@ -212,6 +223,8 @@ def _print_push_details(result: PushResult) -> None:
         out.print("No guidelines shown to annotators (set 'guidelines:' in the config).")
     if result.suggestions_version:
         out.print(f"{result.predictions} cue suggestion(s) imported (rules {result.suggestions_version})")
+    if result.audit_imported:
+        out.print(f"{result.audit_imported} new sentence(s) in the audit sample (imported and served first)")
     if result.refreshed or result.superseded or result.revived:
         out.print(
             f"Refreshed {result.refreshed} · superseded {result.superseded} edited sentence(s) "
@@ -398,6 +411,11 @@ def status(
         f"({r.today} today) · {r.skipped} skipped · {r.drafts} drafts waiting · "
         f"{r.complete} of {active} have all {r.overlap}"
     )
+    if r.audit:
+        out.print(
+            f"Audit sample: {r.audit} sentences · {r.audit_unlabelled} not yet labelled · "
+            f"{r.audit_complete} with all {r.overlap}"
+        )
     cov = Table(title="Sentences by number of annotators")
     for col in ("annotators", "sentences", "share", ""):
         cov.add_column(col, justify="right" if col != "" else "left")

@@ -108,6 +108,11 @@ _SENTENCES = FileDoc(
             "task and its annotations are kept, but no longer served to annotators",
             "true/false",
         ),
+        "audit_probability": Column(
+            "For a sentence of the audit sample (config audit, annotate push --audit): the probability "
+            "it had of being drawn into it, a random sample for annotate estimate; empty for the others",
+            SHARE,
+        ),
     },
 )
 

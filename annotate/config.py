@@ -54,6 +54,11 @@ What annotators see and how they work (all optional):
   get no pre-filled choice (seeded, at random; the model's guess is recorded locally), so that
   ``annotate summarize`` can measure whether the suggestions pull the answers toward the model
   (``anchoring.csv``). 0 turns the check off.
+- ``audit`` (default 0, none): the share of the pushed sentences drawn, at random, into the
+  audit sample that ``annotate estimate`` needs (a uniformly random sample labelled like the
+  rest; see annotate.ingest.audit). ``annotate push --audit`` overrides it. The audit tasks
+  are imported first, in random order, so annotators label them first; ``audit_seed``
+  (default 0) draws another sample.
 - ``model``: the features of the classifier ``annotate learn`` trains: ``tfidf`` (default; word
   and character n-grams) or ``tfidf+embedding`` (the n-grams beside a static sentence embedding
   that ships on PyPI; about 3 points more accurate on news sentences, needs
@@ -255,6 +260,8 @@ class ProjectConfig(BaseModel):
     skip_queue: SkipQueue = "requeue_for_others"
     order: Order = "article"
     suggest_control: float = Field(default=0.1, ge=0.0, lt=1.0)
+    audit: float = Field(default=0.0, ge=0.0, le=1.0)
+    audit_seed: int = Field(default=0, ge=0)
     suggest: list[Suggestion] = Field(default_factory=lambda: _every_suggestion())
     model: Model = "tfidf"
 

@@ -89,7 +89,9 @@ def push_suggestions(
 
     ``final_labels`` is the ``sentence_labels`` table the models were trained on (its sentences
     count as labelled); ``rules`` adds the cue spans (None: no spans). A ``control`` share of the
-    tasks (``is_control``) gets the cue spans only: the model's choices are recorded, not shown.
+    tasks (``is_control``) gets the cue spans only: the model's choices are recorded, not shown;
+    so does every task of the audit sample (``meta.audit_probability``), whose score is 0 so that
+    "Uncertainty sampling" serves it first.
     Raises ProjectNotFound when the project does not exist.
     """
     project = studio.find_project(config.name, detail=False)
@@ -115,7 +117,9 @@ def push_suggestions(
         for i, task in enumerate(todo):
             data = task.get("data") or {}
             sid = str(data.get("sentence_id"))
-            shown = not is_control(sid, control, seed)
+            audit = (task.get("meta") or {}).get("audit_probability") is not None
+            # the audit sample is never pre-filled by the model and is served first (lowest score)
+            shown = not audit and not is_control(sid, control, seed)
             records.extend(
                 (sid, str(data.get("doc_id")), name, labels[name][i], float(top[name][i]), shown, version)
                 for name in models
@@ -139,7 +143,7 @@ def push_suggestions(
                 {
                     "task": int(task["id"]),
                     "model_version": version,
-                    "score": round(float(confidence[i]), 4),
+                    "score": 0.0 if audit else round(float(confidence[i]), 4),
                     "result": result,
                 }
             )

@@ -187,10 +187,12 @@ def tidy_sentences(tasks: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 data.get("language"),
                 task.get("updated_at"),
                 bool(meta.get("superseded")),
+                meta.get("audit_probability"),
             )
         )
     df = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
     df["superseded"] = df["superseded"].astype(bool)
+    df["audit_probability"] = pd.to_numeric(df["audit_probability"]).astype("float64")
     for col in (
         "sentence_id",
         "doc_id",

@@ -26,6 +26,17 @@ What a push does to the project:
 Blinding: the article metadata named by ``config.blind`` goes to the task's ``meta``, not
 its ``data``: Label Studio shows ``data`` in the labeling view, the Data Manager columns and
 the task source viewer, but ``meta`` nowhere. ``annotate pull`` reads both.
+
+Audit (config ``audit`` > 0, annotate.ingest.audit): an audit sentence's ``meta`` holds its
+``audit_probability`` (sealed with the rest of the meta when its article is blinded, so the
+annotators' API cannot tell an audit task from another). The new tasks of a push are then
+imported once all are split (no splitting while Label Studio imports): the audit tasks first,
+in the random order of their keys, then the others in document order. Label Studio's
+"Sequential sampling" (``order: article``) serves by import order, so annotators label the
+audit sample first and it stays a random sample however far they get; with ``order:
+random`` every task is served at random anyway; with ``order: uncertainty`` ``annotate
+learn`` gives audit tasks a prediction without the model's choices (the cue spans only)
+scored 0, the lowest, so they come first there too.
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ from annotate.config import ProjectConfig
 from annotate.errors import InputError
 from annotate.ingest import cues
 from annotate.ingest.articles import Article, read_articles
+from annotate.ingest.audit import audit_key, audit_probability
 from annotate.ingest.cues import suggestion_rules
 from annotate.ingest.parallel_split import _context
 from annotate.ingest.segment import Sentence, article_language, split_article
@@ -95,6 +107,7 @@ class PushResult:
     predictions: int = 0  # cue suggestions imported
     suggestions_version: str | None = None  # the cue rules' model version, None when off
     guidelines: Path | None = None  # the guidelines file shown as instructions, None when none
+    audit_imported: int = 0  # new tasks of the audit sample (imported before the others)
 
 
 def _blind(data: dict[str, Any], blind: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -233,10 +246,17 @@ class Prepared:
 def article_tasks(
     articles: Sequence[Article], config: ProjectConfig, rules: Any = None
 ) -> list[dict[str, Any]]:
-    """The tasks of ``articles`` (split, shaped by ``config``, with ``rules``' cue suggestions)."""
+    """The tasks of ``articles`` (split, shaped by ``config``, with ``rules``' cue suggestions);
+    an audit sentence's ``meta`` holds its ``audit_probability`` (annotate.ingest.audit)."""
     tasks: list[dict[str, Any]] = []
     for article in articles:
         tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
+    if config.audit > 0:
+        for task in tasks:
+            sid = str(task["data"]["sentence_id"])
+            probability = audit_probability(config.name, config.audit_seed, config.audit, sid)
+            if probability is not None:
+                task["meta"]["audit_probability"] = probability
     if rules is not None:
         for task in tasks:
             found = cues.prediction(str(task["data"]["text"]), rules)
@@ -534,6 +554,8 @@ def push(
             imported += len(ids)
             predictions += sum(len(task.get("predictions", [])) for task in batch)
 
+        # with an audit, every new task waits until all are split: the audit ones go first, by key
+        held: list[dict[str, Any]] | None = [] if config.audit > 0 else None
         stream = early if early is not None else cleanup.enter_context(TaskStream(todo, config, rules))
         assert [a.doc_id for a in stream.articles] == [a.doc_id for a in todo]
         for run, tasks in _task_runs(stream, gold):
@@ -546,7 +568,7 @@ def push(
                 seen.add(sid)
                 known = by_sid.get(sid)
                 if known is None:
-                    pending.append(task)
+                    (held if held is not None else pending).append(task)
                     continue
                 patch = _patch(known, prepared.server_form(task), config)
                 if patch:
@@ -560,8 +582,12 @@ def push(
             if progress:
                 # new sentences so far, scaled to the characters still to split
                 progress(imported, round((imported + len(pending)) * total_chars / max(chars, 1)))
-        if pending:
-            send(pending)
+        audit_imported = 0
+        if held:
+            pending = _audit_first(held, config)
+            audit_imported = sum((t.get("meta") or {}).get("audit_probability") is not None for t in held)
+        for start in range(0, len(pending), batch_size):
+            send(pending[start : start + batch_size])
         stream.close()
         refreshed = len(updates) - revived
 
@@ -631,7 +657,17 @@ def push(
             predictions=predictions,
             suggestions_version=version,
             guidelines=prepared.guidelines,
+            audit_imported=audit_imported,
         )
+
+
+def _audit_first(tasks: list[dict[str, Any]], config: ProjectConfig) -> list[dict[str, Any]]:
+    """The audit tasks first, in the random order of their keys; then the others as they came."""
+    audit = [t for t in tasks if (t.get("meta") or {}).get("audit_probability") is not None]
+    keyed = sorted(
+        audit, key=lambda t: audit_key(config.name, config.audit_seed, str(t["data"]["sentence_id"]))
+    )
+    return keyed + [t for t in tasks if (t.get("meta") or {}).get("audit_probability") is None]
 
 
 def _stamp() -> str:

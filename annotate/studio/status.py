@@ -49,7 +49,8 @@ from annotate import cache
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.files import read_json, write_text
-from annotate.keys import project_keys
+from annotate.keys import load_keys, project_keys
+from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Studio, format_filter_time, parse_time
 from annotate.studio.pull import WATERMARK_MARGIN
 
@@ -57,15 +58,16 @@ __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "sta
 
 #: Sparse fields of a task page: the annotation facts status needs, nothing else.
 INCLUDE = "id,meta,annotations,completed_by,was_cancelled,ground_truth,created_at"
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 #: Concurrent requests for drafts.
 DRAFT_WORKERS = 6
 ANNOTATOR_STATUS_COLUMNS = ["annotator", "today", "annotations", "skipped", "drafts", "last_submitted"]
 
 # One cached annotation: id, user id (or None), skipped, ground truth, created_at (epoch seconds).
 Record = tuple[int, int | None, bool, bool, float | None]
-# One cached task: superseded (no longer served, see annotate.studio.push), its annotations.
-Facts = tuple[bool, list[Record]]
+# One cached task: superseded (no longer served, see annotate.studio.push), its annotations, and
+# whether it is in the audit sample (annotate.ingest.audit).
+Facts = tuple[bool, list[Record], bool]
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ class StatusResult:
     ``annotations``, ``skipped``, ``drafts`` (counts) and ``last_submitted`` (UTC time of their
     latest submitted annotation, NaT if none), busiest first. ``day`` is the calendar day
     that ``today`` counts, in ``timezone``. ``full`` says the whole project was read (no usable
-    cache); ``fetched`` how many tasks were read; ``seconds`` how long it took.
+    cache); ``fetched`` how many tasks were read; ``seconds`` how long it took. ``audit`` counts
+    the ordinary sentences of the audit sample, ``audit_unlabelled`` those without any submitted
+    annotation and ``audit_complete`` those with at least ``overlap``.
     """
 
     project_id: int
@@ -107,6 +111,9 @@ class StatusResult:
     fetched: int
     seconds: float
     cache: Path | None
+    audit: int = 0
+    audit_unlabelled: int = 0
+    audit_complete: int = 0
 
 
 def default_cache_dir() -> Path:
@@ -146,7 +153,8 @@ def _facts(task: dict[str, Any]) -> Facts:
                 created.timestamp() if created else None,
             )
         )
-    return bool((task.get("meta") or {}).get("superseded")), out
+    meta = task.get("meta") or {}
+    return bool(meta.get("superseded")), out, meta.get("audit_probability") is not None
 
 
 def _drafts(studio: Studio, project_id: int, users: dict[int, str]) -> Counter[str]:
@@ -209,8 +217,8 @@ def _load_cache(path: Path, url: str, project: dict[str, Any]) -> tuple[datetime
         return None
     try:
         tasks: dict[int, Facts] = {
-            int(tid): (bool(superseded), [tuple(r) for r in records])
-            for tid, (superseded, records) in data["tasks"].items()
+            int(tid): (bool(superseded), [tuple(r) for r in records], bool(audit))
+            for tid, (superseded, records, audit) in data["tasks"].items()
         }
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -267,9 +275,11 @@ def status(
     path = _cache_path(cache_dir or default_cache_dir(), studio.url, project) if use_cache else None
     cached = _load_cache(path, studio.url, project) if path is not None and not refresh else None
     fetched = pruned = 0
+    keys = load_keys(config.name)
     if cached is None:
         tasks: dict[int, Facts] = {}
         for page in _pages(studio, pid, fields="all", include=INCLUDE):
+            unseal_tasks(page, keys)  # a blinded task's meta (its audit mark) is sealed
             for task in page:
                 tasks[int(task["id"])] = _facts(task)
             fetched += len(page)
@@ -284,6 +294,7 @@ def status(
             }
         )
         for page in _pages(studio, pid, fields="all", include=INCLUDE, query=query):
+            unseal_tasks(page, keys)
             for task in page:
                 tasks[int(task["id"])] = _facts(task)
             fetched += len(page)
@@ -346,8 +357,8 @@ def _summarize(
     skipped: Counter[str] = Counter()
     today: Counter[str] = Counter()
     last: dict[str, float] = {}
-    gold = retired = 0
-    for superseded, records in tasks.values():
+    gold = retired = audit = audit_unlabelled = audit_complete = 0
+    for superseded, records, in_audit in tasks.values():
         counted = False
         if superseded:
             retired += 1
@@ -371,6 +382,10 @@ def _summarize(
                     today[who] += 1
         if counted:
             coverage[len(people)] += 1
+            if in_audit:
+                audit += 1
+                audit_unlabelled += not people
+                audit_complete += len(people) >= config.overlap
     names = sorted(set(done) | set(skipped) | set(drafts), key=lambda who: (-done[who], -today[who], who))
     table = pd.DataFrame(
         {
@@ -406,4 +421,7 @@ def _summarize(
         fetched=fetched,
         seconds=seconds,
         cache=cache,
+        audit=audit,
+        audit_unlabelled=audit_unlabelled,
+        audit_complete=audit_complete,
     )
