@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test unit lint typecheck browser bench bench-active bench-embed stop clean
+.PHONY: install demo test unit lint typecheck browser bench bench-active bench-embed bench-predict stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "annotate needs Python 3.11 or newer")'
@@ -59,6 +59,10 @@ bench-active: $(STAMP)
 ## model: tfidf+embedding against the default tfidf on BABE SG1, same folds, paired intervals
 bench-embed: $(STAMP)
 	$(BIN)/python -m bench.embed
+
+## annotate predict: sentences/s per core and peak memory at 100,000 and 1,000,000 sentences
+bench-predict: $(STAMP)
+	$(BIN)/python -m bench.predict
 
 ## stop the embedded server started by `make demo`
 stop: $(STAMP)

@@ -21,9 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from annotate import __version__
+from annotate.columns import PREDICTIONS_FILE, PUSH_BAD_ROWS_FILE
 from annotate.config import ProjectConfig, load_config
 from annotate.errors import AnnotateError
-from annotate.files import DEFAULT_OUT
+from annotate.files import DEFAULT_OUT, project_dir
 from annotate.keys import export_keys, import_keys
 from annotate.starter import CONFIG_ENV, DEFAULT_CONFIG, find_config, init_project
 from annotate.studio import server
@@ -191,6 +192,14 @@ def push(
             "needs; imported and served first [default: the config's audit, 0].",
         ),
     ] = None,
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-rows",
+            help="Push the good rows and list the bad ones (undecodable bytes, control characters, no "
+            "text, …), one line each, in exports/<name>/push.bad_rows.txt, instead of stopping at the first.",
+        ),
+    ] = False,
 ) -> None:
     """Split articles into sentences and import the new ones into the project."""
     from annotate.studio.push import prepare
@@ -200,8 +209,14 @@ def push(
     if audit is not None:
         cfg = cfg.model_copy(update={"audit": float(audit)})
     max_bytes = int(max_file_mb * 1024 * 1024) if max_file_mb is not None else None
+    bad_rows = project_dir(DEFAULT_OUT, cfg.name) / PUSH_BAD_ROWS_FILE if skip_bad_rows else None
     # bad input fails here, before any request
-    prepared = prepare(articles, cfg, config_path, encoding=encoding, max_bytes=max_bytes)
+    prepared = prepare(articles, cfg, config_path, encoding=encoding, max_bytes=max_bytes, bad_rows=bad_rows)
+    if prepared.skipped:
+        err.print(
+            f"warning: skipped {prepared.skipped} bad row(s), listed in {prepared.bad_rows_file}",
+            markup=False,
+        )
     with _studio() as studio, _progress("Importing sentences") as progress:
         result = do_push(prepared, cfg, studio, progress=progress, full=full)
     verb = "Created" if result.created else "Updated" if result.updated else "Found"
@@ -326,6 +341,14 @@ def learn(
             help="Give the project's unlabelled tasks the model's suggestions (they pre-fill the form).",
         ),
     ] = True,
+    hold_out_audit: Annotated[
+        bool,
+        typer.Option(
+            "--hold-out-audit",
+            help="Train without the audit sample's labels, so 'annotate predict' + 'annotate estimate "
+            "--corpus' can correct the model with labels it never saw.",
+        ),
+    ] = False,
 ) -> None:
     """Train a classifier per field on the last pull's final labels; write exports/<name>/model/."""
     from annotate.model.learn import learn as do_learn
@@ -334,7 +357,9 @@ def learn(
     with contextlib.ExitStack() as stack:
         studio = stack.enter_context(_studio()) if suggest else None
         with err.status("Training (cross-validation by article, then the final models)…"):
-            result = do_learn(cfg, out_dir, seed=seed, studio=studio, config_path=config_path)
+            result = do_learn(
+                cfg, out_dir, seed=seed, studio=studio, config_path=config_path, hold_out_audit=hold_out_audit
+            )
     out.print(f"Model {result.card.model_version} in {result.folder}/ (card: model_card.json)")
     if result.previous is None:
         out.print("Cross-validated, folds grouped by article:")
@@ -348,6 +373,102 @@ def learn(
             f"Suggestions of {s.model_version} on {s.suggested} unlabelled task(s) "
             f"({s.labelled} labelled, gold or superseded left alone); they pre-fill the labeling form."
         )
+
+
+@app.command()
+@_handled
+def estimate(
+    config: ConfigOpt = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    by: Annotated[
+        str | None, typer.Option(help="Estimate per group: outlet, country, document or month.")
+    ] = None,
+    level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    seed: Annotated[int, typer.Option(help="Seed of the cross-fitted models.")] = 0,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="Estimate over this 'annotate predict' file instead of the pushed sentences (needs "
+            "'annotate learn --hold-out-audit' before predicting)."
+        ),
+    ] = None,
+) -> None:
+    """Shares of every label in the corpus from the audit sample: human-only and model-assisted (PPI++)."""
+    from annotate.workflows import estimate as do_estimate
+
+    cfg, _ = _config(config)
+    with err.status("Cross-fitting the models outside the audit, then estimating…"):
+        result = do_estimate(cfg, out_dir, by=by, level=level, seed=seed, corpus=corpus)
+    table = result.estimates
+    assisted = table[table["method"] == "PPI++"]
+    human = int(assisted["n_human"].max()) if len(assisted) else 0
+    gain = float((assisted["effective_n"] / assisted["n_human"]).median()) if len(assisted) else 1.0
+    out.print(
+        f"{len(assisted)} shares ({table['field'].nunique()} field(s), {table['group'].nunique()} group(s)) "
+        f"from {human} audit labels; the model's predictions count like {gain:.1f}× as many (median)"
+    )
+    if result.audit_not_in_corpus:
+        out.print(f"{result.audit_not_in_corpus} audit sentence(s) are not in the corpus and were left out")
+    out.print(f"Wrote {result.path}")
+    if result.differences_path is not None and result.differences is not None:
+        found = int(result.differences["significant"].sum())
+        out.print(f"Wrote {result.differences_path} ({found} difference(s) significant after Holm)")
+
+
+@app.command()
+@_handled
+def predict(
+    corpus: Annotated[
+        list[Path],
+        typer.Argument(help="Article files to label, as for push: .txt .md .csv .tsv .jsonl .html"),
+    ],
+    config: ConfigOpt = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Parquet file to write [default: exports/<name>/predictions.parquet]."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Sentences predicted and written at a time (a Parquet row group) [default: 10000]."
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model folder [default: exports/<name>/model/].")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Codec of the files that are not UTF-8 (e.g. cp1252, gb18030), as for push."),
+    ] = None,
+) -> None:
+    """Label corpora that never go to Label Studio with the model of 'annotate learn' (Parquet out)."""
+    from annotate.model.learn import MODEL_DIR
+    from annotate.model.predict import DEFAULT_BATCH
+    from annotate.model.predict import predict as do_predict
+
+    cfg, _ = _config(config)
+    folder = project_dir(DEFAULT_OUT, cfg.name)
+    with _progress("Predicting sentences") as progress:
+        result = do_predict(
+            corpus,
+            cfg,
+            model_dir=model if model is not None else folder / MODEL_DIR,
+            out=out_file if out_file is not None else folder / PREDICTIONS_FILE,
+            batch_size=batch_size or DEFAULT_BATCH,
+            encoding=encoding,
+            progress=progress,
+        )
+    rate = result.sentences / result.seconds if result.seconds > 0 else 0.0
+    out.print(
+        f"Predicted {result.sentences:,} sentences of {result.articles:,} article(s) with "
+        f"{result.model_version} ({', '.join(result.fields)}) in {result.seconds:.1f} s "
+        f"({rate:,.0f} sentences/s)"
+    )
+    out.print(f"Wrote {result.out}")
+    if result.skipped:
+        err.print(f"warning: skipped {result.skipped} bad row(s), listed in {result.bad_rows}", markup=False)
 
 
 @app.command()

@@ -310,6 +310,75 @@ _AGREEMENT = FileDoc(
     },
 )
 
+_ALPHA_NOTE = (
+    "Why krippendorff_alpha is empty, when it is: fewer than 2 sentences with two or more answers, or "
+    "no variation ({}); empty when α is given"
+)
+_CHOICE_FIELD = Column("The choice question: stance_<target id> or sentence_type")
+
+_AGREEMENT_BY_LABEL = FileDoc(
+    name="agreement_by_label.csv",
+    description=(
+        "Krippendorff's α per label of every choice field, one label against the rest: each answer is "
+        "recoded as that label or not and nominal α is computed on the two values, so a label the "
+        "annotators confuse with others stands out. The answers of agreement.csv (gold sentences, "
+        "skipped and ground-truth annotations left out) and the same bootstrap interval."
+    ),
+    written_by="annotate summarize",
+    row="choice field × label",
+    table="agreement_by_label",
+    columns={
+        "field": _CHOICE_FIELD,
+        "label": Column("The label, against all the other labels of the field together"),
+        "krippendorff_alpha": Column(
+            "Nominal Krippendorff's α of the answers recoded as this label or another one (with two "
+            "values every level of measurement gives the same α); read it like the α of agreement.csv",
+            COEFFICIENT,
+        ),
+        "alpha_ci_low": Column(
+            "Lower end of the 95% bootstrap interval of α (the resamples of the field's sentences "
+            "behind agreement.csv's interval)",
+            COEFFICIENT,
+        ),
+        "alpha_ci_high": _AGREEMENT.columns["alpha_ci_high"],
+        "units": Column("Sentences with at least two answers to the field", COUNT),
+        "pairable_values": _AGREEMENT.columns["pairable_values"],
+        "label_values": Column("Of those answers, the ones giving this label", COUNT),
+        "note": Column(_ALPHA_NOTE.format("the label is every answer or none")),
+    },
+)
+
+_AGREEMENT_BY_ARTICLE = FileDoc(
+    name="agreement_by_article.csv",
+    description=(
+        "Krippendorff's α of every choice field within each article, over its sentences alone, to find the "
+        "articles the annotators read differently. The answers of agreement.csv; the interval resamples "
+        "the article's own sentences. With fewer than 2 sentences with two or more answers, no α."
+    ),
+    written_by="annotate summarize",
+    row="article × choice field",
+    table="agreement_by_article",
+    columns={
+        "doc_id": Column("Id of the article (the file name, or the id column of a table)"),
+        "field": _CHOICE_FIELD,
+        "level": _AGREEMENT.columns["level"],
+        "krippendorff_alpha": Column(
+            "Krippendorff's α over the article's sentences; read it like the α of agreement.csv, with "
+            "more caution: an article has few sentences",
+            COEFFICIENT,
+        ),
+        "alpha_ci_low": Column(
+            "Lower end of the 95% bootstrap interval of α (1,000 seeded resamples of its sentences)",
+            COEFFICIENT,
+        ),
+        "alpha_ci_high": _AGREEMENT.columns["alpha_ci_high"],
+        "percent_agreement": _AGREEMENT.columns["percent_agreement"],
+        "units": Column("The article's sentences with at least two answers to the field", COUNT),
+        "pairable_values": _AGREEMENT.columns["pairable_values"],
+        "note": Column(_ALPHA_NOTE.format("every answer the same label")),
+    },
+)
+
 _ANNOTATORS = FileDoc(
     name="annotators.csv",
     description=(
@@ -421,9 +490,9 @@ _WORKBOOK = FileDoc(
     name="summary.xlsx",
     description=(
         "Excel workbook: a README sheet describing every column, then one sheet per summary table "
-        "(sentence_labels with the sentence text, document_stance, agreement, annotators, "
-        "annotator_pairs) and the sentences. Numbers are numbers and missing values empty cells, "
-        "with the same values as the CSV files."
+        "(sentence_labels with the sentence text, document_stance, agreement, agreement_by_label, "
+        "agreement_by_article, annotators, annotator_pairs, suggestions) and the sentences. Numbers are "
+        "numbers and missing values empty cells, with the same values as the CSV files."
     ),
     written_by="annotate summarize",
 )
@@ -473,6 +542,108 @@ _ANCHORING = FileDoc(
     },
 )
 
+_ESTIMATES = FileDoc(
+    name="estimates.csv",
+    description=(
+        "The share of every label in the pushed corpus (or in each group), estimated from the audit "
+        "sample two ways: human labels only (classical) and with the model's predictions on every "
+        "sentence (PPI++, prediction-powered inference with power tuning). Intervals are "
+        "cluster-robust over articles."
+    ),
+    written_by="annotate estimate",
+    row="field × label × group × method",
+    when="only after annotate estimate, which needs an audit sample (annotate push --audit)",
+    columns={
+        "field": _FIELD,
+        "label": Column("The label whose share is estimated"),
+        "by": Column("The grouping: all, outlet, country, document or month"),
+        "group": Column("The group (all for the whole corpus)"),
+        "method": Column("PPI++ (model-assisted) or classical (human labels of the audit only)"),
+        "estimate": Column("Estimated share of the label's sentences", SHARE),
+        "ci_low": Column("Lower end of the interval (level)", SHARE),
+        "ci_high": Column("Upper end of the interval (level)", SHARE),
+        "se": Column("Standard error (cluster-robust over articles)", SHARE),
+        "level": Column("Confidence level of the interval", SHARE),
+        "n_human": Column("Labelled audit sentences used", COUNT),
+        "n_model": Column("Sentences with a model prediction used (0 for classical)", COUNT),
+        "n_articles": Column("Articles among them", COUNT),
+        "effective_n": Column(
+            "Human labels the classical estimate would need for the same width (n_human for classical)"
+        ),
+        "lam": Column("PPI++'s power-tuning λ in [0, 1] (0: the classical estimate)"),
+    },
+)
+
+_ESTIMATE_DIFFERENCES = FileDoc(
+    name="estimate_differences.csv",
+    description=(
+        "Differences between groups' shares in estimates.csv, per field, label and method, with a "
+        "normal interval, a two-sided p-value and Holm's adjustment over the pairs of groups."
+    ),
+    written_by="annotate estimate",
+    row="field × label × method × pair of groups",
+    when="only after annotate estimate --by",
+    columns={
+        "field": _FIELD,
+        "label": Column("The label whose shares are compared"),
+        "method": Column("PPI++ or classical"),
+        "group_a": Column("First group"),
+        "group_b": Column("Second group"),
+        "difference": Column("Share in group_a minus share in group_b", "difference of shares"),
+        "ci_low": Column("Lower end of the interval of the difference (unadjusted)"),
+        "ci_high": Column("Upper end of the interval of the difference (unadjusted)"),
+        "p_value": Column("Two-sided p-value of no difference"),
+        "p_holm": Column("p-value adjusted by Holm's method over the pairs of this field, label, method"),
+        "significant": Column("p_holm below 1 − level", "true/false"),
+    },
+)
+
+#: ``annotate predict``: the column of a field's label and of each label's probability.
+PREDICTED_LABEL, PREDICTED_PROBABILITY = "{field}", "{field}:{label}"
+_FROM_SENTENCES = ("sentence_id", "doc_id", "sentence_index", "paragraph", "text", "title", "outlet",
+                   "country", "author", "published", "url", "language")  # fmt: skip
+
+_PREDICTIONS = FileDoc(
+    name="predictions.parquet",
+    description=(
+        "The model of annotate learn applied to a corpus that never goes to Label Studio: every "
+        "sentence, split and identified exactly as annotate push would (same sentence_id), with the "
+        "model's label and its probability of every label, per field with a trained model. Written "
+        "in row groups of --batch-size sentences; --out names another file."
+    ),
+    written_by="annotate predict",
+    row="sentence",
+    when="only after annotate predict",
+    columns={
+        **{name: _SENTENCES.columns[name] for name in _FROM_SENTENCES},
+        "text": Column("The sentence"),
+        PREDICTED_LABEL: Column(
+            "One column per field with a trained model, named by the field (stance_<target id>, "
+            "sentence_type): the model's label, the most probable one (the first in label order on a tie)"
+        ),
+        PREDICTED_PROBABILITY: Column(
+            "One column per field and label of the config, named <field>:<label> (e.g. stance_china:Favor): "
+            "the model's probability of the label (SentenceClassifier.predict_proba); a field's columns "
+            "add up to 1; 0 for a label the model never learnt (too rare when it was trained)",
+            "probability 0–1",
+        ),
+        "model_version": Column("model_version of the model that predicted (model/model_card.json)"),
+    },
+)
+_BAD_ROWS = "one line each: <file>:row N (line M) or <file>:line N, what is wrong and how to fix it"
+_PREDICTIONS_BAD_ROWS = FileDoc(
+    name="predictions.bad_rows.txt",
+    description=f"The corpus rows annotate predict skipped, {_BAD_ROWS}; beside the --out file.",
+    written_by="annotate predict",
+    when="only when annotate predict skipped a row",
+)
+_PUSH_BAD_ROWS = FileDoc(
+    name="push.bad_rows.txt",
+    description=f"The rows annotate push --skip-bad-rows skipped, {_BAD_ROWS}.",
+    written_by="annotate push --skip-bad-rows",
+    when="only when a push skipped a row",
+)
+
 #: Every file of ``exports/<name>/``, in the order the dictionary lists them.
 FILES: dict[str, FileDoc] = {
     doc.name: doc
@@ -487,10 +658,17 @@ FILES: dict[str, FileDoc] = {
         _SENTENCE_LABELS,
         _DOCUMENT_STANCE,
         _AGREEMENT,
+        _AGREEMENT_BY_LABEL,
+        _AGREEMENT_BY_ARTICLE,
         _ANNOTATORS,
         _ANNOTATOR_PAIRS,
         _SUGGESTIONS,
         _ANCHORING,
+        _ESTIMATES,
+        _ESTIMATE_DIFFERENCES,
+        _PREDICTIONS,
+        _PREDICTIONS_BAD_ROWS,
+        _PUSH_BAD_ROWS,
         _REPORT,
         _WORKBOOK,
         _SNAPSHOTS,
@@ -505,6 +683,8 @@ SHEETS: dict[str, SheetDoc] = {
     ),
     "document_stance": SheetDoc("document_stance.csv"),
     "agreement": SheetDoc("agreement.csv"),
+    "agreement_by_label": SheetDoc("agreement_by_label.csv"),
+    "agreement_by_article": SheetDoc("agreement_by_article.csv"),
     "annotators": SheetDoc("annotators.csv"),
     "annotator_pairs": SheetDoc("annotator_pairs.csv"),
     "suggestions": SheetDoc("suggestions.csv"),
@@ -523,6 +703,9 @@ READING_NOTES: list[str] = [
     "can be low even when almost everyone agrees if one label ('Not addressed') dominates; Gwet's AC1 "
     "stays stable then. When α/κ are low but AC1 and percent agreement high, the disagreement is in "
     "the rare labels: read their sentences.",
+    "agreement_by_label.csv gives α per label, one label against the rest: the label with the lowest "
+    "α is the one annotators confuse with the others. agreement_by_article.csv gives α within each "
+    "article: an article has few sentences, so judge it by alpha_ci_low and units.",
     "Cue agreement is token-level: each token is a unit whose value is the cue label covering it "
     "(a span covers a token when it covers at least half of its characters) or none. Exact span F1 "
     "is usually much lower than overlap F1: annotators agree on the cue more than on its boundaries.",
@@ -566,12 +749,22 @@ DOCUMENT_STANCE_COLUMNS = columns_of("document_stance.csv")
 SPAN_F1_COLUMNS = ["span_f1_exact", "span_f1_overlap"]
 #: agreement.csv: every row has these; the cue rows add ``SPAN_F1_COLUMNS``.
 AGREEMENT_COLUMNS = [c for c in columns_of("agreement.csv") if c not in SPAN_F1_COLUMNS]
+LABEL_AGREEMENT_COLUMNS = columns_of("agreement_by_label.csv")
+ARTICLE_AGREEMENT_COLUMNS = columns_of("agreement_by_article.csv")
 ANNOTATOR_COLUMNS = columns_of("annotators.csv")
 PAIR_COLUMNS = columns_of("annotator_pairs.csv")
 METRIC_COLUMNS = columns_of("suggestions.csv")
 ANCHORING_FILE = _ANCHORING.name
 ANCHORING_COLUMNS = columns_of(ANCHORING_FILE)
 DIFF_COLUMNS = columns_of(DIFF_CSV.name)
+PREDICTIONS_FILE = _PREDICTIONS.name
+#: predictions.parquet's columns before the fields' (then ``PREDICTED_*`` per field, then model_version).
+_PREDICTION_COLUMNS = columns_of(PREDICTIONS_FILE)
+PREDICTION_SENTENCE_COLUMNS = _PREDICTION_COLUMNS[: _PREDICTION_COLUMNS.index(PREDICTED_LABEL)]
+PUSH_BAD_ROWS_FILE = _PUSH_BAD_ROWS.name
+ESTIMATES_FILE, ESTIMATE_DIFFERENCES_FILE = _ESTIMATES.name, _ESTIMATE_DIFFERENCES.name
+ESTIMATE_COLUMNS = columns_of(ESTIMATES_FILE)
+ESTIMATE_DIFFERENCE_COLUMNS = columns_of(ESTIMATE_DIFFERENCES_FILE)
 #: The summary tables ``annotate summarize`` computes: table key -> file, in writing order.
 TABLE_FILES = {doc.table: doc.name for doc in FILES.values() if doc.table is not None}
 

@@ -58,7 +58,9 @@ What annotators see and how they work (all optional):
   audit sample that ``annotate estimate`` needs (a uniformly random sample labelled like the
   rest; see annotate.ingest.audit). ``annotate push --audit`` overrides it. The audit tasks
   are imported first, in random order, so annotators label them first; ``audit_seed``
-  (default 0) draws another sample.
+  (default 0) draws another sample. ``audit_by`` (``outlet`` or ``country``) with ``audit_min``
+  raises the share of a stratum with too few sentences, so that each gets about ``audit_min``
+  audit sentences (each sentence's probability is recorded and weighted by estimates).
 - ``model``: the features of the classifier ``annotate learn`` trains: ``tfidf`` (default; word
   and character n-grams) or ``tfidf+embedding`` (the n-grams beside a static sentence embedding
   that ships on PyPI; about 3 points more accurate on news sentences, needs
@@ -106,6 +108,8 @@ SkipQueue = Literal["requeue_for_others", "requeue_for_me", "ignore"]
 Order = Literal["article", "random", "uncertainty"]
 Suggestion = Literal["cues", "stance", "type"]
 Model = Literal["tfidf", "tfidf+embedding"]
+AuditStratum = Literal["outlet", "country"]
+AUDIT_STRATA: tuple[str, ...] = get_args(AuditStratum)
 #: ``model`` values: the features of ``annotate learn``'s classifier (annotate.model.classifier).
 MODELS: tuple[str, ...] = get_args(Model)
 SUGGESTIONS: tuple[str, ...] = get_args(Suggestion)
@@ -262,6 +266,8 @@ class ProjectConfig(BaseModel):
     suggest_control: float = Field(default=0.1, ge=0.0, lt=1.0)
     audit: float = Field(default=0.0, ge=0.0, le=1.0)
     audit_seed: int = Field(default=0, ge=0)
+    audit_by: AuditStratum | None = None
+    audit_min: int = Field(default=0, ge=0)
     suggest: list[Suggestion] = Field(default_factory=lambda: _every_suggestion())
     model: Model = "tfidf"
 
@@ -297,10 +303,14 @@ class ProjectConfig(BaseModel):
         _raise(problems)
         return value
 
-    @field_validator("skip_queue", "order", "model", mode="before")
+    @field_validator("skip_queue", "order", "model", "audit_by", mode="before")
     @classmethod
     def _known_choice(cls, value: object, info: ValidationInfo) -> object:
-        allowed = {"skip_queue": SKIP_QUEUES, "order": ORDERS, "model": MODELS}[str(info.field_name)]
+        allowed = {"skip_queue": SKIP_QUEUES, "order": ORDERS, "model": MODELS, "audit_by": AUDIT_STRATA}[
+            str(info.field_name)
+        ]
+        if value is None and info.field_name == "audit_by":
+            return value
         if value not in allowed:
             raise _problem(f"must be one of {', '.join(allowed)}, got {_describe(value)}")
         return value

@@ -6,6 +6,9 @@ if asked, a dated snapshot (``annotate.outputs``); ``adjudicate`` computes the f
 (``annotate.studio.review``). The single-stage commands are called where they live:
 ``annotate.studio.push.push``, ``annotate.studio.status.status``,
 ``annotate.outputs.summarize.summarize`` and ``annotate.outputs.snapshots.diff``.
+``estimate`` reads the pull, computes the final labels (``annotate.quality``) and the shares
+(``annotate.inference.estimates``) and writes ``estimates.csv`` and, with groups,
+``estimate_differences.csv``.
 """
 
 from __future__ import annotations
@@ -14,9 +17,23 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
+from annotate.columns import ESTIMATE_DIFFERENCES_FILE, ESTIMATES_FILE
 from annotate.config import ProjectConfig
-from annotate.files import DEFAULT_OUT
+from annotate.errors import InputError
+from annotate.files import DEFAULT_OUT, write_csv
+from annotate.inference.estimates import (
+    GROUPINGS,
+    corpus_population,
+    cross_predictions,
+    differences,
+    estimate_table,
+)
+from annotate.inference.ppi import check_level
 from annotate.keys import name_annotators
+from annotate.model.learn import MODEL_DIR
+from annotate.model.store import load_model
 from annotate.outputs.dictionary import write_dictionary
 from annotate.outputs.snapshots import snapshot as take_snapshot
 from annotate.quality.adjudication import select_for_review
@@ -26,7 +43,61 @@ from annotate.studio.client import Studio
 from annotate.studio.pull import PullResult, load_pulled, pull_tables
 from annotate.studio.review import AdjudicateResult, check_main_project, send_for_review
 
-__all__ = ["adjudicate", "pull"]
+__all__ = ["EstimateResult", "adjudicate", "estimate", "pull"]
+
+
+@dataclasses.dataclass(frozen=True)
+class EstimateResult:
+    """The two tables ``annotate estimate`` wrote, and where (``differences`` None without groups)."""
+
+    estimates: pd.DataFrame
+    differences: pd.DataFrame | None
+    path: Path
+    differences_path: Path | None
+    audit_not_in_corpus: int = 0  # with a corpus: audit sentences it does not hold
+
+
+def estimate(
+    config: ProjectConfig,
+    out_dir: Path | str = DEFAULT_OUT,
+    by: str | None = None,
+    level: float = 0.95,
+    seed: int = 0,
+    corpus: Path | None = None,
+) -> EstimateResult:
+    """Shares of every label in the pushed corpus (or, with ``corpus``, in the sentences of that
+    ``annotate predict`` file) from the last pull's audit sample (see
+    ``annotate.inference.estimates``); InputError when there is no audit or too few labels."""
+    check_level(level)
+    if by is not None and by not in GROUPINGS:
+        raise InputError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
+    counted = CountedAnswers.of(config, annotations, sentences)
+    labels, _ = final_labels(counted, adjudications)
+    population = counted.sentences
+    population = population[~population["sentence_id"].isin(counted.gold_ids)]
+    if "superseded" in population:
+        population = population[~population["superseded"].astype(bool)]
+    population = population.reset_index(drop=True)
+    if "audit_probability" not in population or population["audit_probability"].isna().all():
+        raise InputError(
+            "no audit sample in the pull: push with --audit SHARE (or the config's audit:), label the "
+            "audit sentences (served first), pull, then estimate"
+        )
+    fields = list(config.choice_fields())
+    missing = 0
+    if corpus is None:
+        predictions = cross_predictions(population, labels, fields, seed, config.model)
+    else:
+        _, card = load_model(folder / MODEL_DIR)
+        population, predictions, missing = corpus_population(Path(corpus), population, card, fields)
+    table = estimate_table(population, labels, predictions, by=by, level=level)
+    path = write_csv(table, folder / ESTIMATES_FILE)
+    diffs = differences_path = None
+    if by is not None:
+        diffs = differences(table, level)
+        differences_path = write_csv(diffs, folder / ESTIMATE_DIFFERENCES_FILE)
+    return EstimateResult(table, diffs, path, differences_path, missing)
 
 
 def pull(

@@ -34,6 +34,8 @@ def test_every_command_is_in_the_readme():
         "pull",
         "summarize",
         "learn",
+        "estimate",
+        "predict",
         "adjudicate",
         "status",
         "diff",

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from test_estimates import _pull as simulated_pull  # tests/ is on sys.path
 
 from annotate.columns import FILES, SHEETS, TABLE_FILES, sheet_columns
 from annotate.config import ProjectConfig, parse_config
+from annotate.inference.estimates import cross_predictions, differences, estimate_table
 from annotate.ingest.cues import suggestion_rules
 from annotate.outputs.dictionary import public_url, render_dictionary, write_dictionary
 from annotate.outputs.workbook import sheet_tables
@@ -136,10 +138,19 @@ def test_every_exported_column_is_documented_and_every_documented_column_exporte
         }
     )
     produced["anchoring.csv"] = anchoring_table(answers, records, n_boot=20)
+    # annotate estimate's two files, on the simulated pull of tests/test_estimates.py
+    pushed, final = simulated_pull()
+    estimates = estimate_table(
+        pushed, final, cross_predictions(pushed, final, ["stance_china"], 0), by="outlet"
+    )
+    produced["estimates.csv"] = estimates
+    produced["estimate_differences.csv"] = differences(estimates)
     for name, table in produced.items():
         assert list(table.columns) == list(FILES[name].columns), name
         assert len(table) > 0, name
-    assert {doc.name for doc in FILES.values() if doc.columns and doc.row} == set(produced)
+    # predictions.parquet has a column per field and label: tests/test_predict.py checks it
+    documented = {doc.name for doc in FILES.values() if doc.columns and doc.row} - {"predictions.parquet"}
+    assert documented == set(produced)
 
     # without cues the agreement table has no span columns: documented ones stay a superset
     plain, _ = compute_tables(config(cues=False), annotations, sentences)

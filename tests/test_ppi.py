@@ -67,13 +67,13 @@ def test_classical_interval_is_statsmodels_cluster_robust_mean() -> None:
     p = rng.beta(2, 3, 60)[articles]
     y = (rng.random(len(articles)) < p).astype(float)
     f = np.clip(p + rng.normal(0, 0.1, len(p)), 0, 1)
-    mine = estimate_share(f, articles, f, y, articles, lam=0.0, small_sample=False)
+    mine = estimate_share(f, articles, f, y, articles, lam=0.0, small_sample=False, conservative=False)
     fit = sm.OLS(y, np.ones((len(y), 1))).fit(
         cov_type="cluster", cov_kwds={"groups": articles, "use_correction": False}
     )
     assert mine.classical == pytest.approx(float(fit.params[0]))
     assert mine.classical_se == pytest.approx(float(fit.bse[0]), rel=1e-10)
-    corrected = estimate_share(f, articles, f, y, articles, lam=0.0)
+    corrected = estimate_share(f, articles, f, y, articles, lam=0.0, conservative=False)
     G = len(np.unique(articles))
     assert corrected.classical_se == pytest.approx(mine.classical_se * np.sqrt(G / (G - 1)))
 
@@ -109,6 +109,21 @@ def test_simulated_coverage_and_width() -> None:
     assert (widths[:, 1] <= widths[:, 0] + 1e-12).all()
     assert widths[:, 1].mean() < 0.8 * widths[:, 0].mean()
     assert np.mean([r.effective_n for r in results]) > 1.5 * 300
+
+
+def test_never_narrower_than_for_independent_sentences() -> None:
+    """Four articles whose sentences disagree inside each article (negative correlation): the
+    cluster-robust variance comes out far below the independent one; the interval uses the
+    larger, for both methods, and the model-assisted one stays no wider."""
+    articles = np.repeat(np.arange(4), 10)
+    y = np.tile([1.0, 0.0], 20)
+    f = np.clip(0.5 + 0.3 * (y - 0.5) + np.linspace(-0.1, 0.1, 40), 0, 1)
+    loose = estimate_share(f, articles, f, y, articles, conservative=False)
+    safe = estimate_share(f, articles, f, y, articles)
+    iid = float(np.std(y) / np.sqrt(len(y)))
+    assert loose.classical_se < 0.5 * iid
+    assert safe.classical_se == pytest.approx(iid)
+    assert safe.assisted_se <= safe.classical_se and safe.assisted_se >= loose.assisted_se
 
 
 def test_a_useless_model_costs_nothing() -> None:

@@ -21,11 +21,15 @@ articles; of the audit's articles for the classical estimate):
     ψ_i = λ (f_i − f̄_U) / N · [i ∈ U]  +  w_i (z_i − z̄_L) / Σ_L w · [i ∈ L],   z = y − λ f,
     Var(θ̂) = G/(G − 1) · Σ_articles (Σ_{i in the article} ψ_i)².
 
-This handles the overlap of the audit with the population (a sentence in both contributes both
+The variance used is the larger of this and the same sum taken one sentence at a time (as
+if sentences were independent): with few articles the cluster-robust estimate is noisy and can
+come out far below the independent one (Cameron & Miller 2015), while stance within an article
+is expected to correlate positively, so an interval narrower than the independent one would be
+overconfident. This handles the overlap of the audit with the population (a sentence in both contributes both
 terms to its article's sum) and reduces, for one sentence per article, disjoint sets, unit
 weights and no small-sample factor, to ppi-python's ``ppi_mean_ci`` variance
 (var(λf_U)/N + var(y − λf)_L/n). λ is *power-tuned*: the value in [0, 1] minimising this
-estimated variance (a quadratic in λ, so in closed form), so the model-assisted interval is
+estimated variance (the larger of two quadratics in λ, so in closed form), so the model-assisted interval is
 never wider than the classical one computed from the same data (λ = 0 is a candidate). The
 weights ``w`` are the inverse inclusion probabilities of the audit (a Hájek mean); with equal
 probabilities, as in a uniform or proportionally stratified audit, they cancel.
@@ -41,6 +45,8 @@ References:
   inference", arXiv:2311.01453 (power tuning).
 - K.-Y. Liang, S. L. Zeger (1986), "Longitudinal data analysis using generalized linear
   models", Biometrika 73(1), 13–22 (cluster-robust variance).
+- A. C. Cameron, D. L. Miller (2015), "A practitioner's guide to cluster-robust inference",
+  Journal of Human Resources 50(2), 317–372.
 - C.-E. Särndal, B. Swensson, J. Wretman (1992), Model Assisted Survey Sampling, Springer
   (the difference estimator; Hájek weights).
 """
@@ -86,6 +92,40 @@ class Estimate:
     effective_n: float
 
 
+@dataclass(frozen=True)
+class _Quadratic:
+    """An estimated variance as a function of λ: factor · Σ (λ a + b)² = p λ² + q λ + r."""
+
+    p: float
+    q: float
+    r: float
+
+    @classmethod
+    def of(cls, a: np.ndarray, b: np.ndarray, factor: float) -> _Quadratic:
+        return cls(factor * float(a @ a), 2 * factor * float(a @ b), factor * float(b @ b))
+
+    def at(self, lam: float) -> float:
+        return self.p * lam * lam + self.q * lam + self.r
+
+    def vertex(self) -> float:
+        return -self.q / (2 * self.p) if self.p > 0 else 0.0
+
+
+def _tuned(first: _Quadratic, second: _Quadratic) -> float:
+    """The λ in [0, 1] minimising max(first, second): among the ends, each one's own minimum and
+    the points where they cross (both convex, so their maximum is too)."""
+    candidates = [0.0, 1.0, first.vertex(), second.vertex()]
+    p, q, r = first.p - second.p, first.q - second.q, first.r - second.r
+    if abs(p) > 1e-300:
+        disc = q * q - 4 * p * r
+        if disc >= 0:
+            candidates += [(-q + math.sqrt(disc)) / (2 * p), (-q - math.sqrt(disc)) / (2 * p)]
+    elif abs(q) > 1e-300:
+        candidates.append(-r / q)
+    inside = [min(1.0, max(0.0, c)) for c in candidates if math.isfinite(c)]
+    return min(inside, key=lambda lam: (max(first.at(lam), second.at(lam)), lam))
+
+
 def check_level(level: object) -> float:
     """The confidence level as a float in (0, 1), or an InputError saying what is wrong."""
     if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.5 <= float(level) < 1:
@@ -117,6 +157,7 @@ def estimate_share(
     level: float = 0.95,
     lam: float | None = None,
     small_sample: bool = True,
+    conservative: bool = True,
 ) -> Estimate:
     """The share of a label in the population, classical and model-assisted (see the module).
 
@@ -126,8 +167,9 @@ def estimate_share(
     ids and ``weights`` (inverse inclusion probabilities, default equal). The audit sentences
     are normally part of U as well; shared article ids are what ties the two sets together in
     the variance. ``lam`` fixes λ instead of tuning it; ``small_sample=False`` drops the
-    G/(G − 1) factor. At least ``MIN_AUDIT`` audit answers and two articles are needed
-    (InputError otherwise).
+    G/(G − 1) factor; ``conservative=False`` uses the cluster-robust variance even where it is
+    smaller than the one for independent sentences. At least ``MIN_AUDIT`` audit answers and
+    two articles are needed (InputError otherwise).
     """
     level = check_level(level)
     f = _vector(predictions, "predictions")
@@ -174,13 +216,16 @@ def estimate_share(
     G_audit = len(np.unique(audit_cluster))
     factor = G / (G - 1) if small_sample else 1.0
     factor_audit = G_audit / (G_audit - 1) if small_sample and G_audit > 1 else 1.0
+    # the same influence, one sentence at a time (as if sentences were independent)
+    a_one = np.concatenate([(f - f_bar) / N, -share * (fa - share @ fa)])
+    b_one = np.concatenate([np.zeros(N), share * (y - share @ y)])
+    clustered = _Quadratic.of(a, b, factor)
+    separate = _Quadratic.of(a_one, b_one, 1.0) if conservative else _Quadratic(0.0, 0.0, 0.0)
     if lam is None:
-        denominator = float(a @ a)
-        lam = 0.0 if denominator <= 0 else float(np.clip(-(a @ b) / denominator, 0.0, 1.0))
+        lam = _tuned(clustered, separate)
     lam = float(lam)
-    var_classical = factor_audit * float(b @ b)
-    psi = lam * a + b
-    var_assisted = factor * float(psi @ psi)
+    var_classical = max(factor_audit * float(b @ b), separate.at(0.0))
+    var_assisted = max(clustered.at(lam), separate.at(lam))
 
     classical = float(share @ y)
     assisted = lam * f_bar + float(share @ (y - lam * fa))

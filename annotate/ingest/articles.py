@@ -31,9 +31,18 @@ wrong>; <how to fix it>``; see docs/failures.md for every case. In short:
   punctuation (an embedded image, a long URL or token) is refused; so is a title
   longer than ``MAX_TITLE_CHARS`` (the article text in the wrong column).
 
-This module owns the :class:`Article` record, :func:`read_articles`, the file-size limit
-and the parsers of each format. Finding a file's encoding, and the wording of decoding and
-control-character errors, is :mod:`annotate.ingest.encodings`'s.
+Skipping bad rows (``on_bad_row``; ``annotate predict``, ``annotate push --skip-bad-rows``):
+each problem with one article (a table row, a JSONL line, a whole .txt/.md/.html file, a table
+whose header cannot be read) goes to ``on_bad_row`` as the same one-line :class:`InputError`,
+and reading goes on. A table not valid in its encoding is read with ``errors="surrogateescape"``:
+only the lines holding an undecodable byte are bad. A skipped row keeps its number, so later
+rows get the same default ids (``<file>-<row>``). A missing path, a directory, an unsupported
+type and a file over the size limit still raise. :func:`iter_articles` streams row by row,
+keeping a 16-byte digest per doc_id (for the duplicate check), not the texts.
+
+This module owns the :class:`Article` record, :func:`read_articles`, :func:`iter_articles`, the
+file-size limit and the parsers of each format. Finding a file's encoding, and the wording of
+decoding and control-character errors, is :mod:`annotate.ingest.encodings`'s.
 """
 
 from __future__ import annotations
@@ -46,17 +55,19 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.errors import InputError
 from annotate.ingest.encodings import (
     FORBIDDEN,
+    bad_character_error,
     bom_codec,
     check_controls,
     codec_name,
     control_error,
+    decodes,
     input_error,
     non_utf8_codec,
     read_head,
@@ -65,6 +76,11 @@ from annotate.ingest.encodings import (
 )
 
 SUPPORTED_SUFFIXES = (".csv", ".htm", ".html", ".jsonl", ".md", ".tsv", ".txt")
+#: The formats with one article per row, whose bad rows can be skipped one by one.
+ROW_SUFFIXES = (".csv", ".tsv", ".jsonl")
+
+#: Called with each bad row's one-line InputError when skipping bad rows.
+BadRowHandler = Callable[[InputError], None]
 
 #: Table columns (and JSONL keys) read into Article fields; matched case-insensitively.
 #: ``doc_id`` is accepted for ``id``.
@@ -98,34 +114,66 @@ class Article:
 
 
 def read_articles(
-    paths: Sequence[str | Path], *, encoding: str | None = None, max_bytes: int | None = None
+    paths: Sequence[str | Path],
+    *,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    on_bad_row: BadRowHandler | None = None,
 ) -> list[Article]:
     """Read every file in ``paths`` and return their articles in order.
 
     All files are read before anything is returned; the first problem raises
-    :class:`InputError`. An article whose ``doc_id`` was already seen with the
-    same text is dropped; with different text it is an error.
+    :class:`InputError` (with ``on_bad_row``, bad rows are handed to it and skipped: see the
+    module docstring). An article whose ``doc_id`` was already seen with the same text is
+    dropped; with different text it is an error.
 
     ``encoding`` (a Python codec name such as ``cp1252`` or ``gb18030``) is used for
     files that are not UTF-8; without it such files are refused. ``max_bytes`` is the
     largest file accepted (default: ``$ANNOTATE_MAX_FILE_MB`` megabytes, else 50 MB).
     """
+    return list(iter_articles(paths, encoding=encoding, max_bytes=max_bytes, on_bad_row=on_bad_row))
+
+
+def iter_articles(
+    paths: Sequence[str | Path],
+    *,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    on_bad_row: BadRowHandler | None = None,
+) -> Iterator[Article]:
+    """The articles of :func:`read_articles`, one at a time as they are read (the same
+    articles in the same order, the same errors). Tables and JSONL are streamed row by row;
+    without ``on_bad_row``, a file's articles are yielded once the whole file has been read
+    (so a bad row raises before any article of its file is seen)."""
     fallback = codec_name(encoding) if encoding else None
     limit = max_file_bytes(max_bytes)
-    articles: dict[str, Article] = {}
+    seen: dict[str, tuple[bytes, str]] = {}  # doc_id -> (digest of its text, where it was first)
     for path in paths:
-        for article in _read_file(Path(path), fallback, limit):
-            first = articles.setdefault(article.doc_id, article)
-            if first.text != article.text:
-                named = _id_from_file_name(first.source) + _id_from_file_name(article.source)
+        for article in _read_file(Path(path), fallback, limit, on_bad_row):
+            digest = hashlib.blake2b(article.text.encode("utf-8"), digest_size=16).digest()
+            first = seen.get(article.doc_id)
+            if first is None:
+                seen[article.doc_id] = (digest, article.source)
+                yield article
+            elif first[0] != digest:
+                named = _id_from_file_name(first[1]) + _id_from_file_name(article.source)
                 fix = ("change the 'id' of one of them", "change the row's 'id' or rename the file",
                        "rename one of the files")[named]  # fmt: skip
-                raise input_error(
-                    article.source,
-                    f"doc_id {article.doc_id!r} is already used by {first.source} with different text",
-                    fix,
+                _bad_row(
+                    on_bad_row,
+                    input_error(
+                        article.source,
+                        f"doc_id {article.doc_id!r} is already used by {first[1]} with different text",
+                        fix,
+                    ),
                 )
-    return list(articles.values())
+
+
+def _bad_row(on_bad_row: BadRowHandler | None, error: InputError) -> None:
+    """Hand ``error`` to ``on_bad_row``; raise it when there is none (strict reading)."""
+    if on_bad_row is None:
+        raise error
+    on_bad_row(error)
 
 
 def _id_from_file_name(source: str) -> bool:
@@ -157,7 +205,38 @@ def _size(n: int) -> str:
     return f"{n / MB:,.1f} MB" if n >= MB // 10 else f"{n:,} bytes"
 
 
-def _read_file(path: Path, fallback: str | None, limit: int) -> list[Article]:
+def _read_file(
+    path: Path, fallback: str | None, limit: int, on_bad_row: BadRowHandler | None = None
+) -> Iterator[Article]:
+    size = check_path(path)
+    suffix = path.suffix.lower()
+    if size == 0:
+        error = input_error(str(path), "the file is empty", "add the article text or leave the file out")
+        _bad_row(on_bad_row, error)
+        return
+    if size > limit:
+        raise input_error(
+            str(path),
+            f"the file is {_size(size)}, over the {_size(limit)} limit for one file",
+            f"split it into smaller files, or raise the limit: {MAX_FILE_MB_ENV}={math.ceil(size / MB)}",
+        )
+    if on_bad_row is None:
+        yield from _read_whole(path, suffix, fallback)
+        return
+    try:
+        if suffix not in ROW_SUFFIXES:
+            yield from _read_whole(path, suffix, fallback)  # one article: the whole file is the row
+            return
+        codec, errors = _row_codec(path, suffix, read_head(path), fallback)
+    except InputError as error:
+        on_bad_row(error)
+        return
+    yield from _parse(path, suffix, codec, errors, on_bad_row)
+
+
+def check_path(path: Path) -> int:
+    """The size of ``path``; InputError unless it is a readable file of a supported type
+    (the problems no reader skips, found before a file is read)."""
     size = _file_size(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -168,27 +247,42 @@ def _read_file(path: Path, fallback: str | None, limit: int) -> list[Article]:
             f"(supported: {', '.join(SUPPORTED_SUFFIXES)})",
             hint,
         )
-    if size == 0:
-        raise input_error(str(path), "the file is empty", "add the article text or leave the file out")
-    if size > limit:
-        raise input_error(
-            str(path),
-            f"the file is {_size(size)}, over the {_size(limit)} limit for one file",
-            f"split it into smaller files, or raise the limit: {MAX_FILE_MB_ENV}={math.ceil(size / MB)}",
-        )
+    return size
+
+
+def _read_whole(path: Path, suffix: str, fallback: str | None) -> list[Article]:
+    """Every article of ``path``, read strictly: its codec found, decoded, checked."""
     head = read_head(path)
     bom = bom_codec(head)
     codec = bom or sniff_codec(path, head, fallback) or "utf-8-sig"
     try:
-        return _parse(path, suffix, codec)
+        return list(_parse(path, suffix, codec))
     except UnicodeDecodeError:
         if codec != "utf-8-sig" or bom:
             raise undecodable_error(path, codec) from None
     codec = non_utf8_codec(path, suffix, head, fallback)
     try:
-        return _parse(path, suffix, codec)
+        return list(_parse(path, suffix, codec))
     except UnicodeDecodeError:
         raise undecodable_error(path, codec) from None
+
+
+def _row_codec(path: Path, suffix: str, head: bytes, fallback: str | None) -> tuple[str, str]:
+    """``(codec, errors)`` to read a table or JSONL whose bad rows are skipped: the codec
+    strict reading would use, ``errors="strict"`` when the whole file decodes in it, else
+    ``"surrogateescape"`` (the undecodable bytes are then bad rows). A file that is not
+    UTF-8 is read in ``fallback`` (``--encoding``) when it fits, as in strict reading."""
+    bom = bom_codec(head)
+    codec = bom or sniff_codec(path, head, fallback) or "utf-8-sig"
+    if decodes(path, codec):
+        return codec, "strict"
+    if codec == "utf-8-sig" and not bom and fallback:
+        try:
+            other = non_utf8_codec(path, suffix, head, fallback)
+        except InputError:
+            return codec, "surrogateescape"  # not in the encoding given either: bad rows
+        return other, "strict" if decodes(path, other) else "surrogateescape"
+    return codec, "surrogateescape"
 
 
 _SUFFIX_HINTS = {
@@ -217,29 +311,47 @@ def _file_size(path: Path) -> int:
     return info.st_size
 
 
-def _parse(path: Path, suffix: str, codec: str) -> list[Article]:
-    """The articles of ``path`` decoded with ``codec``; UnicodeDecodeError when it does not fit."""
+def _parse(
+    path: Path,
+    suffix: str,
+    codec: str,
+    errors: str = "strict",
+    on_bad_row: BadRowHandler | None = None,
+) -> Iterator[Article]:
+    """The articles of ``path`` decoded with ``codec``; UnicodeDecodeError when it does not fit
+    (``errors="strict"``). ``on_bad_row``: tables and JSONL skip their bad rows (see the module
+    docstring)."""
     if suffix in (".csv", ".tsv"):
-        return _read_table(path, _lines(path, codec), "\t" if suffix == ".tsv" else ",", codec)
+        delimiter = "\t" if suffix == ".tsv" else ","
+        yield from _read_table(path, delimiter, codec, errors, on_bad_row)
+        return
     if suffix == ".jsonl":
-        return _read_jsonl(path, _lines(path, codec), codec)
+        yield from _read_jsonl(path, codec, errors, on_bad_row)
+        return
     with path.open(encoding=codec) as file:  # universal newlines: \r\n and \r become \n
         content = file.read()
     if not content or content.isspace():
         raise input_error(str(path), "the file is empty", "add the article text or leave the file out")
     if suffix in (".txt", ".md"):
         check_controls(str(path), content, codec)
-        return [_read_text(path, content, codec)]
-    return [_read_html(path, content, codec)]
+        yield _read_text(path, content, codec)
+        return
+    yield _read_html(path, content, codec)
 
 
-def _lines(path: Path, codec: str) -> Iterator[str]:
-    """The lines of ``path`` with their endings, decoded and checked for control characters."""
-    with path.open(encoding=codec, newline="") as file:
+def _lines(
+    path: Path, codec: str, errors: str = "strict", check: bool = True, raw: list[str] | None = None
+) -> Iterator[str]:
+    """The lines of ``path`` with their endings, decoded; with ``check``, a line holding a
+    control character raises. ``raw`` collects the lines given out (the caller clears it)."""
+    with path.open(encoding=codec, errors=errors, newline="") as file:
         for number, line in enumerate(file, start=1):
-            bad = FORBIDDEN.search(line)
-            if bad:
-                raise control_error(f"{path}:line {number}", line, bad.start(), codec)
+            if check:
+                bad = FORBIDDEN.search(line)
+                if bad:
+                    raise control_error(f"{path}:line {number}", line, bad.start(), codec)
+            if raw is not None:
+                raw.append(line)
             yield line
 
 
@@ -334,25 +446,79 @@ def _split_title(text: str) -> tuple[str | None, str]:
 _TEXT_LIKE = ("body", "content", "article", "article_text", "full_text", "fulltext", "maintext", "story")
 
 
-def _read_table(path: Path, lines: Iterator[str], delimiter: str, codec: str) -> list[Article]:
+def _read_table(
+    path: Path,
+    delimiter: str,
+    codec: str,
+    errors: str = "strict",
+    on_bad_row: BadRowHandler | None = None,
+) -> Iterator[Article]:
     csv.field_size_limit(2**31 - 1)  # the default 128 KiB is too small for long articles
     kind = "TSV" if delimiter == "\t" else "CSV"
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    articles = []
+    malformed = "put fields containing quotes in double quotes and double the inner quotes"
+    # skipping bad rows: the lines are checked per row (a quoted field may span several lines)
+    raw: list[str] | None = [] if on_bad_row is not None else None
+    reader = csv.reader(
+        _lines(path, codec, errors, check=raw is None, raw=raw), delimiter=delimiter, strict=True
+    )
     try:
         header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
         if header is None:
             raise input_error(
                 str(path), "the file is empty", "add a header row with a 'text' column and the articles"
             )
+        bad = _bad_character(raw or [])
+        if bad is not None:
+            number, text, index = bad
+            raise bad_character_error(f"{path}:line {number + 1}", text, index, codec)
         columns = [name.strip() for name in header]
         _check_columns(path, columns, delimiter)
-        row, line = 0, reader.line_num
-        for cells in reader:
+    except csv.Error as err:
+        _bad_row(
+            on_bad_row,
+            input_error(f"{path}:line {reader.line_num}", f"malformed {kind} ({err})", malformed),
+        )
+        return
+    except InputError as error:
+        _bad_row(on_bad_row, error)  # the whole file: without its header no row can be read
+        return
+    row, line = 0, reader.line_num
+    read = False  # any row below the header, good or bad
+    while True:
+        if raw is not None:
+            raw.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
             first_line, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # blank rows are not counted
+            read = True
             row += 1
+            bad = _bad_character(raw or [])
+            if bad is not None:
+                number, text, index = bad
+                where = f"{path}:row {row} (line {first_line + number})"
+                _bad_row(on_bad_row, bad_character_error(where, text, index, codec))
+            else:
+                where = f"{path}:line {reader.line_num}"
+                _bad_row(on_bad_row, input_error(where, f"malformed {kind} ({err})", malformed))
+            continue
+        first_line, line = line + 1, reader.line_num
+        blank = not any(cell.strip() for cell in cells)
+        bad = _bad_character(raw) if raw else None
+        if blank and bad is None:
+            continue  # blank rows are not counted
+        read = True
+        if not blank:
+            row += 1
+        try:
+            if bad is not None:
+                number, text, index = bad
+                where = f"{path}:line {first_line + number}"
+                if not blank:
+                    where = f"{path}:row {row} (line {first_line + number})"
+                raise bad_character_error(where, text, index, codec)
             where = f"{path}:row {row} (line {first_line})"
             if len(cells) > len(columns):
                 raise input_error(
@@ -363,16 +529,23 @@ def _read_table(path: Path, lines: Iterator[str], delimiter: str, codec: str) ->
             cells += [""] * (len(columns) - len(cells))
             record = {name: cell for name, cell in zip(columns, cells, strict=True) if name}
             source = f"{path}:row {row}"
-            articles.append(_article(record, f"{slugify(path.stem)}-{row}", source, where, codec))
-    except csv.Error as err:
-        raise input_error(
-            f"{path}:line {reader.line_num}",
-            f"malformed {kind} ({err})",
-            "put fields containing quotes in double quotes and double the inner quotes",
-        ) from None
-    if not articles:
-        raise input_error(str(path), "the header has no rows below it", "add the articles, one per row")
-    return articles
+            article = _article(record, f"{slugify(path.stem)}-{row}", source, where, codec)
+        except InputError as error:
+            _bad_row(on_bad_row, error)
+            continue
+        yield article
+    if not read:
+        fix = "add the articles, one per row"
+        _bad_row(on_bad_row, input_error(str(path), "the header has no rows below it", fix))
+
+
+def _bad_character(lines: Sequence[str]) -> tuple[int, str, int] | None:
+    """``(line number within lines, the line, index)`` of the first forbidden character, else None."""
+    for number, line in enumerate(lines):
+        bad = FORBIDDEN.search(line)
+        if bad:
+            return number, line, bad.start()
+    return None
 
 
 def _check_columns(path: Path, columns: Sequence[str], delimiter: str) -> None:
@@ -410,53 +583,71 @@ def _check_columns(path: Path, columns: Sequence[str], delimiter: str) -> None:
 # --------------------------------------------------------------------------- JSONL
 
 
-def _read_jsonl(path: Path, lines: Iterator[str], codec: str) -> list[Article]:
-    articles = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+def _read_jsonl(
+    path: Path, codec: str, errors: str = "strict", on_bad_row: BadRowHandler | None = None
+) -> Iterator[Article]:
+    found = False  # any line that is not blank, good or bad
+    for number, line in enumerate(_lines(path, codec, errors, check=on_bad_row is None), start=1):
+        bad = FORBIDDEN.search(line) if on_bad_row is not None else None
+        if bad is None and not line.strip():
             continue
-        where = f"{path}:line {number}"
-        array = f"it is a JSON array, not JSON Lines: write one object per line (jq -c '.[]' {path.name})"
+        found = True
         try:
-            record = json.loads(line.rstrip("\r\n"))
-        except json.JSONDecodeError as err:
-            if number == 1 and line.lstrip().startswith("["):
-                fix = array
-            else:
-                fix = f"each line must be one complete JSON object: fix or remove line {number}"
-            raise input_error(where, f"not valid JSON: {err.msg} (column {err.colno})", fix) from None
-        if not isinstance(record, dict):
-            raise input_error(
-                where,
-                f"expected a JSON object, got {type(record).__name__}",
-                array
-                if number == 1 and isinstance(record, list)
-                else 'write one object per line, such as {"id": "a1", "text": "..."}',
-            )
-        keys = [_column_key(str(key)) for key in record]
-        if "text" not in keys:
-            found = ", ".join(map(str, record)) or "none"
-            like = next((str(key) for key in record if _column_key(str(key)) in _TEXT_LIKE), None)
-            fix = (
-                f"rename {like!r} to 'text' if it holds the article text"
-                if like
-                else "add the article text as 'text'"
-            )
-            raise input_error(where, f"no 'text' key (keys found: {found})", fix)
-        if len(set(keys)) < len(keys):
-            raise input_error(
-                where, f"a key appears more than once (keys: {', '.join(record)})", "keep one of them"
-            )
-        text = next(value for key, value in zip(keys, record.values(), strict=True) if key == "text")
-        if not isinstance(text, str):
-            raise input_error(
-                where, f"'text' must be a string, got {type(text).__name__}", "give the article text"
-            )
-        values = {str(key): _json_str(value) for key, value in record.items()}
-        articles.append(_article(values, f"{slugify(path.stem)}-{number}", where, where, codec))
-    if not articles:
-        raise input_error(str(path), "the file is empty", "add the articles, one JSON object per line")
-    return articles
+            if bad is not None:
+                raise bad_character_error(f"{path}:line {number}", line, bad.start(), codec)
+            article = _jsonl_article(path, number, line, codec)
+        except InputError as error:
+            _bad_row(on_bad_row, error)
+            continue
+        yield article
+    if not found:
+        _bad_row(
+            on_bad_row,
+            input_error(str(path), "the file is empty", "add the articles, one JSON object per line"),
+        )
+
+
+def _jsonl_article(path: Path, number: int, line: str, codec: str) -> Article:
+    """The article of JSONL line ``number`` (not blank); InputError when it is not one."""
+    where = f"{path}:line {number}"
+    array = f"it is a JSON array, not JSON Lines: write one object per line (jq -c '.[]' {path.name})"
+    try:
+        record = json.loads(line.rstrip("\r\n"))
+    except json.JSONDecodeError as err:
+        if number == 1 and line.lstrip().startswith("["):
+            fix = array
+        else:
+            fix = f"each line must be one complete JSON object: fix or remove line {number}"
+        raise input_error(where, f"not valid JSON: {err.msg} (column {err.colno})", fix) from None
+    if not isinstance(record, dict):
+        raise input_error(
+            where,
+            f"expected a JSON object, got {type(record).__name__}",
+            array
+            if number == 1 and isinstance(record, list)
+            else 'write one object per line, such as {"id": "a1", "text": "..."}',
+        )
+    keys = [_column_key(str(key)) for key in record]
+    if "text" not in keys:
+        found = ", ".join(map(str, record)) or "none"
+        like = next((str(key) for key in record if _column_key(str(key)) in _TEXT_LIKE), None)
+        fix = (
+            f"rename {like!r} to 'text' if it holds the article text"
+            if like
+            else "add the article text as 'text'"
+        )
+        raise input_error(where, f"no 'text' key (keys found: {found})", fix)
+    if len(set(keys)) < len(keys):
+        raise input_error(
+            where, f"a key appears more than once (keys: {', '.join(record)})", "keep one of them"
+        )
+    text = next(value for key, value in zip(keys, record.values(), strict=True) if key == "text")
+    if not isinstance(text, str):
+        raise input_error(
+            where, f"'text' must be a string, got {type(text).__name__}", "give the article text"
+        )
+    values = {str(key): _json_str(value) for key, value in record.items()}
+    return _article(values, f"{slugify(path.stem)}-{number}", where, where, codec)
 
 
 def _json_str(value: object) -> str | None:

@@ -12,7 +12,10 @@ This module owns everything about a file's codec and the characters it decodes t
   never done.
 - Decoding errors (:func:`undecodable_error`) and forbidden control characters
   (:data:`FORBIDDEN`, :func:`check_controls`, :func:`control_error`), with their line and
-  column.
+  column. For readers that skip bad rows instead of refusing the file (``on_bad_row``):
+  :func:`decodes` says whether a whole file decodes, and a file that does not is read with
+  ``errors="surrogateescape"``, each undecodable byte becoming a lone surrogate that
+  :data:`FORBIDDEN` finds and :func:`bad_character_error` words as the byte it was.
 - :func:`input_error`, the one-line ``<where>: <what>; <fix>`` :class:`InputError` that every
   ingest error is built with.
 
@@ -30,10 +33,12 @@ from annotate.errors import InputError
 
 __all__ = [
     "FORBIDDEN",
+    "bad_character_error",
     "bom_codec",
     "check_controls",
     "codec_name",
     "control_error",
+    "decodes",
     "input_error",
     "non_utf8_codec",
     "read_head",
@@ -434,6 +439,35 @@ def undecodable_error(path: Path, codec: str) -> InputError:
         if codec == "utf-8-sig"
         else "the file uses another encoding or is damaged: convert it to UTF-8 or pass the right --encoding",
     )
+
+
+def decodes(path: Path, codec: str) -> bool:
+    """Does the whole of ``path`` decode as ``codec``? (Read in 1 MiB blocks, nothing kept.)"""
+    decoder = codecs.getincrementaldecoder(codec)()
+    with path.open("rb") as file:
+        try:
+            while chunk := file.read(_CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def bad_character_error(where: str, line: str, index: int, codec: str) -> InputError:
+    """The error for ``line[index]``, a character :data:`FORBIDDEN` found in a line decoded with
+    ``errors="surrogateescape"``: an undecodable byte (U+DC80-U+DCFF) is named as the byte it
+    was; anything else is a control character (:func:`control_error`)."""
+    code = ord(line[index])
+    if 0xDC80 <= code <= 0xDCFF:
+        name = "UTF-8" if codec in ("utf-8", "utf-8-sig") else codec
+        return input_error(
+            where,
+            f"not valid {name} (byte 0x{code - 0xDC00:02X} at column {index + 1})",
+            "part of the file is in another encoding, or it is damaged: re-save it as UTF-8 "
+            "(or pass --encoding with its encoding)",
+        )
+    return control_error(where, line, index, codec)
 
 
 def _char_column(raw: bytes, byte_column: int, codec: str) -> int:

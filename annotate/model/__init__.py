@@ -11,6 +11,8 @@ folder. CPU only, no download, no torch: TF-IDF features and a logistic regressi
 cross-validation and its figures (``cross_validate_field``, ``check_trainable``,
 ``expected_calibration_error``); ``card`` trains every field and describes the result
 (``train_fields``, ``ModelCard``, ``compare``); ``store`` saves and loads a model folder
-(``save_model``, ``load_model``). May import: ``annotate.quality``, ``annotate.studio``,
+(``save_model``, ``load_model``); ``predict`` applies a saved model to corpora that never go
+to Label Studio (``annotate predict``), with ``batch`` computing every field's probabilities for
+a batch at once (``BatchPredictor``). May import: ``annotate.quality``, ``annotate.studio``,
 ``annotate.ingest`` and the base modules; ``annotate.outputs`` and the commands may import it.
 """

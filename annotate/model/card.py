@@ -291,6 +291,7 @@ def train_fields(
     min_per_label: int = MIN_PER_LABEL,
     drop_rare: bool = False,
     n_splits: int = 5,
+    held_out_audit: bool = False,
 ) -> tuple[dict[str, SentenceClassifier], ModelCard]:
     """A model per trainable field of ``fields`` (in that order) and the card of the run.
 
@@ -319,6 +320,8 @@ def train_fields(
         "ece_bins": ECE_BINS,
         "calibration_folds": CALIBRATION_FOLDS,
     }
+    if held_out_audit:  # the caller left the audit sample's labels out (annotate learn --hold-out-audit)
+        parameters["held_out_audit"] = True
     if embedding is not None:
         parameters["embedding"] = {
             "name": embedding.name,

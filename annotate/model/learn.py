@@ -77,6 +77,7 @@ def learn(
     seed: int = 0,
     studio: Studio | None = None,
     config_path: Path | None = None,
+    hold_out_audit: bool = False,
 ) -> LearnResult:
     """Train on the pull in ``<out_dir>/<config.name>/`` and write ``model/`` beside it; with a
     ``studio``, then give the project's unlabelled tasks the model's suggestions (with the cue
@@ -84,14 +85,26 @@ def learn(
 
     The classifier's features are the config's ``model``. Raises ExportError when there is no
     pull yet, InputError when no field has enough labels (the message gives each field's
-    reason), ConfigError when ``model: tfidf+embedding`` lacks its extra.
+    reason), ConfigError when ``model: tfidf+embedding`` lacks its extra. ``hold_out_audit``
+    trains without the labels of the audit sample (the card says so), so that ``annotate
+    estimate --corpus`` can correct the model's predictions with labels it never saw.
     """
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
     counted = CountedAnswers.of(config, annotations, sentences)
     labels, _ = final_labels(counted, adjudications)
     fields = list(config.choice_fields())
+    if hold_out_audit:  # a model that never saw the audit's labels, for annotate predict + estimate --corpus
+        if (
+            "audit_probability" not in counted.sentences
+            or counted.sentences["audit_probability"].isna().all()
+        ):
+            raise InputError("--hold-out-audit: the pull has no audit sample (annotate push --audit)")
+        audit = counted.sentences.loc[counted.sentences["audit_probability"].notna(), "sentence_id"]
+        labels = labels[~labels["sentence_id"].isin(set(audit))]
     estimator = SentenceClassifier(features=config.model)
-    models, card = train_fields(counted.sentences, labels, fields, seed, estimator=estimator)
+    models, card = train_fields(
+        counted.sentences, labels, fields, seed, estimator=estimator, held_out_audit=hold_out_audit
+    )
     if not models:
         reasons = "; ".join(f"{name}: {entry.reason}" for name, entry in card.fields.items())
         raise InputError(

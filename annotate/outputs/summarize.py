@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from annotate.columns import ANCHORING_FILE, TABLE_FILES
+from annotate.columns import (
+    ANCHORING_FILE,
+    ESTIMATE_COLUMNS,
+    ESTIMATE_DIFFERENCE_COLUMNS,
+    ESTIMATE_DIFFERENCES_FILE,
+    ESTIMATES_FILE,
+    TABLE_FILES,
+)
 from annotate.config import ProjectConfig
 from annotate.files import DEFAULT_OUT, read_json, read_table, write_csv, write_text
 from annotate.ingest.cues import suggestion_rules
@@ -39,6 +46,23 @@ class SummaryResult:
     tables: dict[str, pd.DataFrame]
     report: Path
     excluded: list[str] = field(default_factory=list)
+
+
+def _estimates(folder: Path) -> dict[str, pd.DataFrame]:
+    """``annotate estimate``'s tables, when it ran and its files are readable (else none: the report
+    then has no estimates section, as with an unreadable model card)."""
+    found: dict[str, pd.DataFrame] = {}
+    for key, name, columns in (
+        ("estimates", ESTIMATES_FILE, ESTIMATE_COLUMNS),
+        ("estimate_differences", ESTIMATE_DIFFERENCES_FILE, ESTIMATE_DIFFERENCE_COLUMNS),
+    ):
+        try:
+            table = pd.read_csv(folder / name, encoding="utf-8-sig")
+        except (OSError, ValueError, pd.errors.ParserError):
+            continue
+        if list(table.columns) == columns:
+            found[key] = table
+    return found if "estimates" in found else {}
 
 
 def summarize(
@@ -76,6 +100,7 @@ def summarize(
         anchoring = anchoring_table(counted.analysis_answers, read_table(records))
         tables["anchoring"] = anchoring
         write_csv(anchoring, folder / ANCHORING_FILE)
+    tables.update(_estimates(folder))
     done(COMPUTE_STEPS + 2)
     report = write_text(
         render_report(config, manifest, tables, counted, card=previous_card(folder / MODEL_DIR)),

@@ -80,10 +80,12 @@ __all__ = [
     "pairwise_kappa",
     "percent_agreement",
     "percentile_interval",
+    "percentile_intervals",
     "reliability_matrix",
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
+Seed = int | Sequence[int]
 
 ANSWER_COLUMNS = ["sentence_id", "doc_id", "field", "annotator", "annotation_id", "label"]
 CONFIDENCE = 0.95
@@ -490,42 +492,81 @@ def alpha_from_coincidences(
     return np.where(expected > 0, 1 - alpha, np.nan)
 
 
-def bootstrap_coincidences(parts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def bootstrap_coincidences(
+    parts: np.ndarray, n_boot: int, seed: Seed, strata: np.ndarray | None = None, n_strata: int = 0
+) -> np.ndarray:
     """Coincidence matrices of ``n_boot`` bootstrap samples of the groups (``n_boot`` × V × V).
 
-    In: ``parts``, groups × V × V per-group coincidences (``coincidences``). Groups adding
-    nothing (no unit with two values) are left out; each replicate draws as many groups as
-    remain, with replacement, and sums their parts. Identical parts are merged first and the
-    number of times each is drawn comes from one multinomial draw, which has the same
-    distribution as drawing groups one by one, so each replicate is a weighted sum over the
-    distinct parts. Seeded with ``numpy.random.default_rng(seed)``.
+    In: ``parts``, groups × V × V per-group coincidences (``coincidences``), or any per-group
+    sums, e.g. a linear reduction of each part (each replicate is then that reduction of a
+    replicate's matrix). Groups adding nothing (all zero) are left out; each replicate draws as
+    many groups as remain, with replacement, and sums their parts. Identical parts are merged
+    first and the number of times each is drawn comes from one multinomial draw, which has the
+    same distribution as drawing groups one by one, so each replicate is a weighted sum over the
+    distinct parts. Seeded with ``numpy.random.default_rng(seed)`` (an int, or ints: one of
+    several streams). With ``strata`` (stratum 0 .. ``n_strata`` - 1 of each group, e.g. each
+    sentence's article) each stratum is resampled on its own, ``n_boot`` × ``n_strata`` × V × V;
+    its few, mostly distinct parts are drawn one by one (uniform indices, ``bincount``).
     """
-    width = parts.shape[-1]
-    everything = parts.reshape(len(parts), width * width)
-    flat = everything[everything.any(axis=1)]
+    shape = parts.shape[1:]
+    everything = parts.reshape(len(parts), int(np.prod(shape)))
+    adds = everything.any(axis=1)
+    if strata is not None:
+        sums = _stratified_sums(everything[adds], np.asarray(strata)[adds], n_strata, n_boot, seed)
+        return sums.reshape(n_boot, n_strata, *shape)
+    flat = everything[adds]
     if n_boot == 0 or len(flat) == 0:
-        return np.zeros((n_boot, width, width))
-    distinct, times = np.unique(flat, axis=0, return_counts=True)
+        return np.zeros((n_boot, *shape))
+    ordered = flat[np.lexsort(flat.T[::-1])]  # np.unique(flat, axis=0)'s order, sorted faster
+    first = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
+    distinct, times = ordered[first], np.diff(np.r_[np.flatnonzero(first), len(ordered)])
     rng = np.random.default_rng(seed)
     total = int(times.sum())
     share = times / total
-    sums = np.empty((n_boot, width * width))
+    sums = np.empty((n_boot, flat.shape[1]))
     chunk = max(1, _CHUNK_CELLS // len(distinct))
     for start in range(0, n_boot, chunk):
         stop = min(n_boot, start + chunk)
         sums[start:stop] = rng.multinomial(total, share, size=stop - start) @ distinct
-    return sums.reshape(n_boot, width, width)
+    return sums.reshape(n_boot, *shape)
+
+
+def _stratified_sums(
+    flat: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: int, seed: Seed
+) -> np.ndarray:
+    """``n_boot`` × ``n_strata`` × F sums of ``flat`` (groups × F) resampled within ``strata``."""
+    flat, sizes = flat[np.argsort(strata, kind="stable")], np.bincount(strata, minlength=n_strata)
+    starts, rng = np.cumsum(sizes) - sizes, np.random.default_rng(seed)
+    sums = np.zeros((n_boot, n_strata, flat.shape[1]))
+    for size in np.unique(sizes[sizes > 0]):
+        chosen = np.flatnonzero(sizes == size)
+        members = flat[starts[chosen, None] + np.arange(size)]  # strata × size × F
+        chunk = max(1, _CHUNK_CELLS // (len(chosen) * int(size)))
+        for start in range(0, n_boot, chunk):
+            shape = (min(n_boot, start + chunk) - start, len(chosen), int(size))
+            drawn = rng.integers(0, size, size=shape, dtype=np.uint8 if size <= 255 else np.int64)
+            slots = drawn + (np.arange(shape[0] * shape[1]) * size).reshape(shape[:2] + (1,))
+            counts = np.bincount(slots.ravel(), minlength=slots.size).reshape(shape)
+            sums[start : start + shape[0], chosen] = np.matmul(counts.swapaxes(0, 1), members).swapaxes(0, 1)
+    return sums
 
 
 def percentile_interval(replicates: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Percentile bootstrap interval: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
     quantiles of the defined (finite) replicates; NaNs when none is defined."""
-    defined = np.asarray(replicates, dtype=float)
-    defined = defined[np.isfinite(defined)]
-    if len(defined) == 0:
-        return float("nan"), float("nan")
-    low, high = np.quantile(defined, [(1 - confidence) / 2, (1 + confidence) / 2])
+    low, high = percentile_intervals(np.asarray(replicates, dtype=float).reshape(-1, 1), confidence)[:, 0]
     return float(low), float(high)
+
+
+def percentile_intervals(replicates: np.ndarray, confidence: float = CONFIDENCE) -> np.ndarray:
+    """``percentile_interval`` of each column of ``replicates`` (``n_boot`` × k): 2 × k, low and high."""
+    values, q = np.asarray(replicates, dtype=float), [(1 - confidence) / 2, (1 + confidence) / 2]
+    finite, bounds = np.isfinite(values), np.full((2, *values.shape[1:]), np.nan)
+    full = finite.all(axis=0) & (len(values) > 0)
+    bounds[:, full] = np.quantile(values[:, full], q, axis=0) if full.any() else bounds[:, full]
+    for k in np.flatnonzero(finite.any(axis=0) & ~full):
+        bounds[:, k] = np.quantile(values[finite[:, k], k], q)
+    return bounds
 
 
 def _agreement_parts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -3,8 +3,8 @@
 What counts where is decided once, by ``annotate.quality.answers.CountedAnswers``; this module
 combines the figures: the final label of each sentence × field (adjudicated > gold > majority,
 Dawid–Skene on a tie; gold sentences appear with ``source = gold``), document stance,
-agreement (choice fields and cue spans), annotator figures, Cohen's κ per pair and the cue
-rules' precision and recall. Nothing here reads or writes a file.
+agreement (choice fields and cue spans; per label and per article), annotator figures, Cohen's
+κ per pair and the cue rules' precision and recall. Nothing here reads or writes a file.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from annotate.config import ProjectConfig
 from annotate.ingest.cues import Rules
 from annotate.quality.aggregate import FieldAggregates, dawid_skene_fields
 from annotate.quality.agreement import field_agreement, pairwise_kappa
+from annotate.quality.agreement_scopes import scoped_agreement
 from annotate.quality.answers import CountedAnswers
 from annotate.quality.majority import annotator_table, document_stance, majority_labels
 from annotate.quality.spans import cue_agreement
@@ -29,7 +30,7 @@ DS_MAX_ITER = 500
 #: The columns of annotations.parquet the summaries read (not ``task_id``, ``created_at``).
 SUMMARY_ANNOTATION_COLUMNS = [c for c in ANNOTATION_COLUMNS if c not in ("task_id", "created_at")]
 #: Steps ``compute_tables`` reports.
-COMPUTE_STEPS = 5
+COMPUTE_STEPS = 6
 
 
 def _margins(answers: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +124,8 @@ def summary_tables(
     label, ...``) from the review project, if any; the cue-suggestion ``rules`` to score (none:
     an empty ``suggestions`` table).
     Out: tables keyed as ``TABLE_FILES``: ``sentence_labels`` (``SENTENCE_LABEL_COLUMNS``),
-    ``document_stance``, ``agreement`` (choice fields, then ``cues`` rows),
+    ``document_stance``, ``agreement`` (choice fields, then ``cues`` rows), ``agreement_by_label``
+    and ``agreement_by_article`` (alpha per label and per article, ``scoped_agreement``),
     ``annotators`` (``ANNOTATOR_COLUMNS``), ``annotator_pairs`` (Cohen's κ), ``suggestions``
     (each rule's precision and recall). ``progress(done, total)`` is called after each of the
     ``COMPUTE_STEPS`` steps.
@@ -149,8 +151,11 @@ def summary_tables(
         agreement = pd.concat([agreement, cues], ignore_index=True)
     done(3)
 
-    annotators = _annotator_figures(counted, aggregates.reliability)
+    by_label, by_article = scoped_agreement(counted.analysis_answers, choice_fields, levels=config.levels())
     done(4)
+
+    annotators = _annotator_figures(counted, aggregates.reliability)
+    done(5)
     if rules is not None and config.cues:
         suggestions = suggestion_metrics(counted.analysis, counted.analysis_sentences, rules)
     else:
@@ -159,6 +164,8 @@ def summary_tables(
         "sentence_labels": labels,
         "document_stance": doc_stance,
         "agreement": agreement,
+        "agreement_by_label": by_label,
+        "agreement_by_article": by_article,
         "annotators": annotators,
         "annotator_pairs": pairwise_kappa(counted.analysis, choice_fields, answers=counted.analysis_answers),
         "suggestions": suggestions,

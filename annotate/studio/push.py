@@ -58,7 +58,8 @@ from annotate.config import ProjectConfig
 from annotate.errors import InputError
 from annotate.ingest import cues
 from annotate.ingest.articles import Article, read_articles
-from annotate.ingest.audit import audit_key, audit_probability
+from annotate.ingest.audit import audit_first, mark_audit
+from annotate.ingest.bad_rows import BadRowLog
 from annotate.ingest.cues import suggestion_rules
 from annotate.ingest.parallel_split import _context
 from annotate.ingest.segment import Sentence, article_language, split_article
@@ -220,6 +221,8 @@ class Prepared:
     rules: Any = None  # annotate.ingest.cues.Rules, or None when suggestions are off
     keys: ProjectKeys | None = None  # the project's blinding key, if this machine has one
     sealed_docs: frozenset[str] = frozenset()  # doc ids of the blinded articles
+    skipped: int = 0  # bad rows skipped (prepare's bad_rows), listed in bad_rows_file
+    bad_rows_file: Path | None = None  # the list of the skipped rows, None when none were
 
     def server_form(self, task: dict[str, Any]) -> dict[str, Any]:
         """``task`` as the server gets it: sealed when its article is blinded (and gold tasks
@@ -246,17 +249,10 @@ class Prepared:
 def article_tasks(
     articles: Sequence[Article], config: ProjectConfig, rules: Any = None
 ) -> list[dict[str, Any]]:
-    """The tasks of ``articles`` (split, shaped by ``config``, with ``rules``' cue suggestions);
-    an audit sentence's ``meta`` holds its ``audit_probability`` (annotate.ingest.audit)."""
+    """The tasks of ``articles`` (split, shaped by ``config``, with ``rules``' cue suggestions)."""
     tasks: list[dict[str, Any]] = []
     for article in articles:
         tasks.extend(task_payloads(article, split_article(article), config.context, config.blind))
-    if config.audit > 0:
-        for task in tasks:
-            sid = str(task["data"]["sentence_id"])
-            probability = audit_probability(config.name, config.audit_seed, config.audit, sid)
-            if probability is not None:
-                task["meta"]["audit_probability"] = probability
     if rules is not None:
         for task in tasks:
             found = cues.prediction(str(task["data"]["text"]), rules)
@@ -350,6 +346,7 @@ def prepare(
     config_path: Path | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    bad_rows: Path | None = None,
 ) -> Prepared:
     """Read and check every article (and the gold file, guidelines and cue rules).
 
@@ -357,8 +354,18 @@ def prepare(
     ``config_path`` resolves relative ``gold``, ``guidelines`` and ``suggestions`` paths;
     without it, they are taken against the working directory. ``encoding`` is the codec of
     the files that are not UTF-8; ``max_bytes`` the largest file accepted (see ingest).
+    ``bad_rows`` (``push --skip-bad-rows``): skip the rows the reader refuses and list them,
+    one line each, in that file (``annotate.ingest.bad_rows``); InputError when none is left.
     """
-    articles = read_articles(paths, encoding=encoding, max_bytes=max_bytes)
+    skipped, listed = 0, None
+    if bad_rows is None:
+        articles = read_articles(paths, encoding=encoding, max_bytes=max_bytes)
+    else:
+        with BadRowLog(bad_rows) as log:
+            articles = read_articles(paths, encoding=encoding, max_bytes=max_bytes, on_bad_row=log)
+        skipped, listed = log.count, (log.path if log.written else None)
+        if not articles:
+            raise InputError(f"no article left to push: all {skipped} row(s) are bad, listed in {log.path}")
     for article in articles:
         if article.language:  # an unsupported language fails now, not half-way through a push
             article_language(article)
@@ -379,6 +386,8 @@ def prepare(
         # this machine's key opens the tasks sealed before, even when nothing is blinded now
         keys=load_keys(config.name, create=bool(sealed)),
         sealed_docs=sealed,
+        skipped=skipped,
+        bad_rows_file=listed,
     )
 
 
@@ -558,7 +567,7 @@ def push(
         held: list[dict[str, Any]] | None = [] if config.audit > 0 else None
         stream = early if early is not None else cleanup.enter_context(TaskStream(todo, config, rules))
         assert [a.doc_id for a in stream.articles] == [a.doc_id for a in todo]
-        for run, tasks in _task_runs(stream, gold):
+        for run, tasks in _task_runs(stream, gold, config):
             chars += sum(len(a.text) for a in run)
             for task in tasks:
                 sentences += 1
@@ -584,7 +593,7 @@ def push(
                 progress(imported, round((imported + len(pending)) * total_chars / max(chars, 1)))
         audit_imported = 0
         if held:
-            pending = _audit_first(held, config)
+            pending = audit_first(held, config)
             audit_imported = sum((t.get("meta") or {}).get("audit_probability") is not None for t in held)
         for start in range(0, len(pending), batch_size):
             send(pending[start : start + batch_size])
@@ -661,15 +670,6 @@ def push(
         )
 
 
-def _audit_first(tasks: list[dict[str, Any]], config: ProjectConfig) -> list[dict[str, Any]]:
-    """The audit tasks first, in the random order of their keys; then the others as they came."""
-    audit = [t for t in tasks if (t.get("meta") or {}).get("audit_probability") is not None]
-    keyed = sorted(
-        audit, key=lambda t: audit_key(config.name, config.audit_seed, str(t["data"]["sentence_id"]))
-    )
-    return keyed + [t for t in tasks if (t.get("meta") or {}).get("audit_probability") is None]
-
-
 def _stamp() -> str:
     return f"{_now()} {secrets.token_hex(4)}"
 
@@ -705,17 +705,20 @@ def _unchanged(
 
 
 def _task_runs(
-    stream: TaskStream, gold: list[dict[str, Any]]
+    stream: TaskStream, gold: list[dict[str, Any]], config: ProjectConfig
 ) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
     """Runs of tasks to compare and import. Gold sentences are spread through all the tasks,
-    which then have to be split first; without gold the runs stream as they are split."""
-    if not gold:
+    and an audit is drawn over all of them (``mark_audit``), which then have to be split first;
+    otherwise the runs stream as they are split."""
+    if not gold and config.audit <= 0:
         yield from stream
         return
     tasks: list[dict[str, Any]] = []
     for _, run in stream:
         tasks.extend(run)
-    yield list(stream.articles), interleave(tasks, gold)
+    if config.audit > 0:
+        mark_audit(tasks, config)
+    yield list(stream.articles), interleave(tasks, gold) if gold else tasks
 
 
 def _patch(old: dict[str, Any], task: dict[str, Any], config: ProjectConfig) -> dict[str, Any]:

@@ -15,9 +15,10 @@ items, not part of the analysis, and are left out everywhere.
 The package, imports going one way (down this list):
 
 - ``__init__``: ``render_report``, which puts the page together, and the public names;
-- ``articles``, ``contested``, ``cues``, ``model``: the last four sections;
+- ``articles``, ``contested``, ``cues``, ``model``, ``estimates``: the last five sections;
 - ``sections``: the ``<head>``, header and footer, the wrapper of every section, and the
   sections overview, stance, agreement and annotators;
+- ``scopes``: the agreement section's alpha per label and its articles with the lowest alpha;
 - ``charts``: the inline SVG pieces, legends and swatches;
 - ``data``: the data the page shows (``_prepare``) and the small helpers everything shares;
 - ``report.css``: the stylesheet, inlined into the page.
@@ -35,6 +36,7 @@ from annotate.outputs.report.articles import _articles_section, _tab_rules
 from annotate.outputs.report.contested import CONTESTED_SHOWN, _contested_section, contested_ranking
 from annotate.outputs.report.cues import CUE_EXAMPLES, _cues_section, highlight
 from annotate.outputs.report.data import SUBSTANTIAL, TENTATIVE, _prepare, reliability_words
+from annotate.outputs.report.estimates import _estimates_section
 from annotate.outputs.report.model import _model_section
 from annotate.outputs.report.sections import (
     MODEL_SECTION,
@@ -84,7 +86,9 @@ def render_report(
     spans; excluded annotators' answers are not shown); ``card``, the model card of ``annotate learn``
     (``annotate.model.learn.previous_card``), shown as the model section before the articles and
     listed in the table of contents (see ``page_sections``) — None: no such section, and the page
-    is exactly what it is without this argument. Gold sentences are left out of every chart.
+    is exactly what it is without this argument. ``tables["estimates"]`` and
+    ``tables["estimate_differences"]`` (``annotate estimate``'s files), when present, add the
+    corpus-estimates section. Gold sentences are left out of every chart.
     """
     d = _prepare(config, manifest, tables, counted, card)
     return "".join(
@@ -98,6 +102,7 @@ def render_report(
             _contested_section(d),
             _cues_section(d),
             _model_section(d),
+            _estimates_section(d),
             _articles_section(d),
             _footer(d),
         ]

@@ -53,7 +53,9 @@ def _doc_meta(doc: Any) -> str:
     return " · ".join(items)
 
 
-def _article(d: _Data, doc: Any, target_id: str, answers: dict[tuple[str, str], list[str]]) -> str:
+def _article(
+    d: _Data, doc: Any, target_id: str, answers: dict[tuple[str, str], list[str]], anchored: bool = False
+) -> str:
     field = f"stance_{target_id}"
     part = d.labels[(d.labels["field"] == field) & (d.labels["doc_id"] == doc.doc_id)]
     labels = {str(r["sentence_id"]): r for r in _records(part)}
@@ -73,8 +75,10 @@ def _article(d: _Data, doc: Any, target_id: str, answers: dict[tuple[str, str], 
         current.append(text)
     if current:
         paragraphs.append(f'<p class="para">{" ".join(current)}</p>')
+    anchor = f' id="{_e(doc.anchor)}"' if anchored else ""  # once: in the first target's panel
     return (
-        f'<article class="doc" data-doc="{_e(doc.doc_id)}"><h4{_lang(doc.language)}>{_e(doc.name)}</h4>'
+        f'<article class="doc"{anchor} data-doc="{_e(doc.doc_id)}">'
+        f"<h4{_lang(doc.language)}>{_e(doc.name)}</h4>"
         f'<div class="meta">{_doc_meta(doc)}</div>'
         f'<svg class="strip" role="img" aria-label="stance of each sentence, in order">{"".join(strip)}</svg>'
         f"{''.join(paragraphs)}</article>"
@@ -98,7 +102,7 @@ def _articles_section(d: _Data) -> str:
             f'<input type="radio" name="article-target" id="art-t{i}"{checked}>'
             f'<label for="art-t{i}">{_e(target.label)}</label>'
         )
-        docs = "".join(_article(d, doc, target.id, answers) for doc in _tuples(d.docs))
+        docs = "".join(_article(d, doc, target.id, answers, anchored=i == 0) for doc in _tuples(d.docs))
         panels.append(
             f'<div class="tab-panel panel-t{i}" data-target="{_e(target.id)}">'
             f"<p class='small muted'>Coloured by stance toward <strong>{_e(target.label)}</strong>.</p>"

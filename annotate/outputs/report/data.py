@@ -183,7 +183,7 @@ class _Data:
     answers: pd.DataFrame  # every counted choice answer (sentence_id, field, annotator, label)
     cues: pd.DataFrame  # counted cue spans: sentence_id, doc_id, annotator, label, start, end
     raters: pd.Series  # sentence_id -> annotators with a counted annotation
-    docs: pd.DataFrame  # doc_id, name, title, outlet, country, published, url, language, sentences
+    docs: pd.DataFrame  # doc_id, name, title, outlet, country, published, url, language, sentences, anchor
     gold_sentences: int
     excluded: list[str]
     stance: _Stance
@@ -224,12 +224,14 @@ def _live_sentences(sentences: pd.DataFrame, gold_ids: set[str]) -> pd.DataFrame
 
 
 def _documents(sents: pd.DataFrame) -> pd.DataFrame:
-    """One row per article: ``doc_id``, its metadata, ``sentences`` and the ``name`` to show."""
+    """One row per article: ``doc_id``, its metadata, ``sentences``, the ``name`` to show and the
+    ``anchor`` (the id of its text in the articles section)."""
     docs = sents.groupby("doc_id", sort=False).agg(
         **{col: (col, "first") for col in _META}, sentences=("sentence_id", "size")
     )
     docs = docs.reset_index()
     docs["name"] = docs["title"].fillna(docs["doc_id"]).astype(str)
+    docs["anchor"] = [f"article-{k + 1}" for k in range(len(docs))]
     return docs
 
 

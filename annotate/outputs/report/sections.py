@@ -32,6 +32,7 @@ from annotate.outputs.report.data import (
     _tuples,
     reliability_words,
 )
+from annotate.outputs.report.scopes import _scopes
 from annotate.quality.majority import NO_MAJORITY
 
 SECTIONS = {
@@ -45,7 +46,8 @@ SECTIONS = {
 }
 #: The section of the model card (``model.py``): on the page only with a card, before the articles.
 MODEL_SECTION = "model"
-_HEADINGS = {**SECTIONS, MODEL_SECTION: "Model trained on the labels"}
+ESTIMATES_SECTION = "estimates"
+_HEADINGS = {**SECTIONS, MODEL_SECTION: "Model trained on the labels", ESTIMATES_SECTION: "Corpus estimates"}
 #: The group of articles that do not give an outlet or country.
 NOT_GIVEN = "not given"
 
@@ -53,14 +55,14 @@ NOT_GIVEN = "not given"
 # -- the page around the sections ------------------------------------------------------------------
 
 
-def page_sections(with_model: bool = False) -> dict[str, str]:
+def page_sections(with_model: bool = False, with_estimates: bool = False) -> dict[str, str]:
     """The sections of a page in order, key -> heading: ``SECTIONS``, and with ``with_model`` (a
-    model card exists) the model section just before the articles. Without it, exactly ``SECTIONS``."""
-    if not with_model:
-        return dict(SECTIONS)
+    model card exists) the model section just before the articles, with ``with_estimates``
+    (``annotate estimate`` ran) the corpus estimates after it. Without them, exactly ``SECTIONS``."""
     keys = list(SECTIONS)
     at = keys.index("articles")
-    keys.insert(at, MODEL_SECTION)
+    extra = [MODEL_SECTION] * with_model + [ESTIMATES_SECTION] * with_estimates
+    keys[at:at] = extra
     return {key: _HEADINGS[key] for key in keys}
 
 
@@ -118,7 +120,7 @@ def _lead(config: ProjectConfig) -> str:
 
 def _header(d: _Data) -> str:
     title = d.config.display_title()
-    shown = page_sections(d.card is not None)
+    shown = page_sections(d.card is not None, "estimates" in d.tables)
     toc = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name in shown.items())
     return (
         f'<header class="top"><div><h1>{_e(title)}</h1>'
@@ -380,6 +382,7 @@ def _agreement_section(d: _Data) -> str:
         "<li>Few sentences (or tokens) make any figure shaky: see the count under α.</li></ul>"
     )
     body = f'<div class="scroll"><table class="agreement">{head}<tbody>{rows}</tbody></table></div>{notes}'
+    body += _scopes(d)  # alpha per label and the articles with the lowest
     return _section("agreement", intro, body)
 
 
