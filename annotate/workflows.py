@@ -21,10 +21,10 @@ import pandas as pd
 
 from annotate.columns import ESTIMATE_DIFFERENCES_FILE, ESTIMATES_FILE
 from annotate.config import ProjectConfig
-from annotate.errors import InputError
 from annotate.files import DEFAULT_OUT, write_csv
 from annotate.inference.estimates import (
-    GROUPINGS,
+    check_audit,
+    check_grouping,
     corpus_population,
     cross_predictions,
     differences,
@@ -69,8 +69,7 @@ def estimate(
     ``annotate predict`` file) from the last pull's audit sample (see
     ``annotate.inference.estimates``); InputError when there is no audit or too few labels."""
     check_level(level)
-    if by is not None and by not in GROUPINGS:
-        raise InputError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    check_grouping(by)  # bad options fail before the pull is read and the models are fitted
     folder, annotations, sentences, adjudications = load_pulled(config, out_dir, SUMMARY_ANNOTATION_COLUMNS)
     counted = CountedAnswers.of(config, annotations, sentences)
     labels, _ = final_labels(counted, adjudications)
@@ -79,11 +78,7 @@ def estimate(
     if "superseded" in population:
         population = population[~population["superseded"].astype(bool)]
     population = population.reset_index(drop=True)
-    if "audit_probability" not in population or population["audit_probability"].isna().all():
-        raise InputError(
-            "no audit sample in the pull: push with --audit SHARE (or the config's audit:), label the "
-            "audit sentences (served first), pull, then estimate"
-        )
+    check_audit(population)
     fields = list(config.choice_fields())
     missing = 0
     if corpus is None:

@@ -710,16 +710,22 @@ def test_the_model_section_shows_a_hand_made_card_as_it_is(config):
     assert "trained before the data on this page were pulled" in part
 
 
-def test_summarize_puts_the_model_card_in_the_report(tmp_path, config, trained):
-    """A pulled folder: no model/, no section; ``save_model``'s card in model/: the section; a card
-    that cannot be read: no section again, and no error."""
-    models, card = trained
+def pulled_folder(config: ProjectConfig, tmp_path: Path) -> tuple[Path, Path]:
+    """``build_campaign``'s tables written as annotate pull writes them: (exports dir, project folder)."""
     campaign = build_campaign(ARTICLES, config)
     out = tmp_path / "exports"
     folder = out / config.name
     folder.mkdir(parents=True)
     write_parquet(campaign.sentences, folder / "sentences.parquet")
     write_parquet(campaign.annotations, folder / "annotations.parquet")
+    return out, folder
+
+
+def test_summarize_puts_the_model_card_in_the_report(tmp_path, config, trained):
+    """A pulled folder: no model/, no section; ``save_model``'s card in model/: the section; a card
+    that cannot be read: no section again, and no error."""
+    models, card = trained
+    out, folder = pulled_folder(config, tmp_path)
 
     before = summarize(config, out).report.read_text(encoding="utf-8")
     assert f'id="{MODEL_SECTION}"' not in before and _toc(before) == list(SECTIONS)
@@ -741,12 +747,7 @@ def test_summarize_puts_the_model_card_in_the_report(tmp_path, config, trained):
 
 def test_summarize_reports_every_step_once_in_order(tmp_path, config):
     """``progress`` sees 1, 2, ... ``SUMMARIZE_STEPS``, each once, always out of ``SUMMARIZE_STEPS``."""
-    campaign = build_campaign(ARTICLES, config)
-    out = tmp_path / "exports"
-    folder = out / config.name
-    folder.mkdir(parents=True)
-    write_parquet(campaign.sentences, folder / "sentences.parquet")
-    write_parquet(campaign.annotations, folder / "annotations.parquet")
+    out, folder = pulled_folder(config, tmp_path)
     steps: list[tuple[int, int]] = []
     summarize(config, out, progress=lambda done, total: steps.append((done, total)))
     assert [done for done, _ in steps] == list(range(1, SUMMARIZE_STEPS + 1))

@@ -6,11 +6,11 @@ import html
 import re
 
 import pandas as pd
-from test_report import ARTICLES, STANCE_YAML, _toc, build_campaign  # tests/ is on sys.path
+from test_report import STANCE_YAML, _toc, pulled_folder  # tests/ is on sys.path
 
 from annotate.columns import ESTIMATE_COLUMNS, ESTIMATE_DIFFERENCES_FILE, ESTIMATES_FILE
 from annotate.config import load_config
-from annotate.files import write_csv, write_parquet
+from annotate.files import write_csv
 from annotate.inference.estimates import differences
 from annotate.outputs.report import SECTIONS, page_sections
 from annotate.outputs.summarize import summarize
@@ -47,12 +47,7 @@ def _estimates() -> pd.DataFrame:
 
 def test_the_section_follows_the_files(tmp_path) -> None:
     config = load_config(STANCE_YAML)
-    campaign = build_campaign(ARTICLES, config)
-    out = tmp_path / "exports"
-    folder = out / config.name
-    folder.mkdir(parents=True)
-    write_parquet(campaign.sentences, folder / "sentences.parquet")
-    write_parquet(campaign.annotations, folder / "annotations.parquet")
+    out, folder = pulled_folder(config, tmp_path)
     before = summarize(config, out).report.read_text(encoding="utf-8")
     assert 'id="estimates"' not in before and _toc(before) == list(SECTIONS)
 

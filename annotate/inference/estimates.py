@@ -57,6 +57,8 @@ from annotate.model.classifier import SentenceClassifier
 __all__ = [
     "GROUPINGS",
     "METHODS",
+    "check_audit",
+    "check_grouping",
     "corpus_population",
     "cross_predictions",
     "differences",
@@ -82,11 +84,25 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
+def check_grouping(by: str | None) -> None:
+    """InputError unless ``by`` is None or one of ``GROUPINGS``."""
+    if by is not None and by not in GROUPINGS:
+        raise InputError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+
+
+def check_audit(sentences: pd.DataFrame) -> None:
+    """InputError unless some sentence of ``sentences`` is in the audit sample."""
+    if "audit_probability" not in sentences or sentences["audit_probability"].isna().all():
+        raise InputError(
+            "no audit sample in the pull: push with --audit SHARE (or the config's audit:), label the "
+            "audit sentences (served first), pull, then estimate"
+        )
+
+
 def _groups(sentences: pd.DataFrame, by: str | None) -> pd.Series:
+    check_grouping(by)
     if by is None:
         return pd.Series("all", index=sentences.index, dtype="string")
-    if by not in GROUPINGS:
-        raise InputError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
     if by == "document":
         values = sentences["doc_id"].astype("string")
     elif by == "month":
@@ -230,11 +246,7 @@ def estimate_table(
     fewer than ``MIN_AUDIT`` labelled audit sentences.
     """
     level = check_level(level)
-    if "audit_probability" not in sentences or sentences["audit_probability"].isna().all():
-        raise InputError(
-            "no audit sample in the pull: push with --audit SHARE (or the config's audit:), label the "
-            "audit sentences (served first), pull, then estimate"
-        )
+    check_audit(sentences)
     if not predictions:
         raise InputError("no field could be trained outside the audit sample: label more, pull, try again")
     groups = _groups(sentences, by)

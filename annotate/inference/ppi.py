@@ -232,14 +232,16 @@ def estimate_share(
     z = NormalDist().inv_cdf((1 + level) / 2)
     se_c, se_a = math.sqrt(var_classical), math.sqrt(var_assisted)
     effective = float(n * var_classical / var_assisted) if var_assisted > 0 else float(n)
+    classical_low, classical_high = _interval(classical, se_c, z)
+    assisted_low, assisted_high = _interval(assisted, se_a, z)
     return Estimate(
         classical=classical,
-        classical_low=_interval(classical, se_c, z)[0],
-        classical_high=_interval(classical, se_c, z)[1],
+        classical_low=classical_low,
+        classical_high=classical_high,
         classical_se=se_c,
         assisted=min(1.0, max(0.0, assisted)),
-        assisted_low=_interval(assisted, se_a, z)[0],
-        assisted_high=_interval(assisted, se_a, z)[1],
+        assisted_low=assisted_low,
+        assisted_high=assisted_high,
         assisted_se=se_a,
         lam=lam,
         n_human=n,
