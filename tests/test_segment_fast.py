@@ -497,3 +497,77 @@ def test_rules_apply_as_pysbd_applies_them(text: str) -> None:
 def test_am_pm_needles_are_in_their_patterns() -> None:
     for needle, pattern, _ in fast().ampm:
         assert needle[:-1] in pattern.pattern and pattern.pattern.endswith("∯(?=\\s[A-Z])")
+
+
+# The post-processing of pysbd's spans as first written: every test a regex on the whole
+# sentence before. segment._merge_misses reads only its last characters (and the start of the
+# sentence after); the two must agree on every input.
+_REF_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_REF_NUMBER_START = re.compile(r"[0-9$€£¥]")
+
+
+def _reference_merge(line: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for span in spans:
+        if out:
+            before, after = line[out[-1][0] : out[-1][1]], line[span[0] : span[1]]
+            if (
+                not _REF_SENTENCE_END.search(before)
+                or (segment._ABBR_BEFORE_NUMBER.search(before) and _REF_NUMBER_START.match(after))
+                or (segment._SHORT_ABBR_END.search(before) and segment._LOWER_WORD_START.match(after))
+                or (segment._CLOCK_END.search(before) and segment._CLOCK_FOLLOW.match(after))
+                or (segment._COMPANY_END.search(before) and segment._JOB_TITLE_START.match(after))
+            ):
+                out[-1] = (out[-1][0], span[1])
+                continue
+        out.append(span)
+    return out
+
+
+_MERGE_ENDS = st.sampled_from(
+    [
+        "approx.",
+        "Vol.",
+        "est.",
+        "ca.",
+        "p.m.",
+        "a.m.",
+        "Inc.",
+        "Corp.",
+        "Bros.",
+        "pct.",
+        "X.",
+        "said.",
+        "policy.",
+        "é.",
+        "Washington.",
+        "U.S.",
+        "…",
+        "?",
+        "!",
+        ".",
+        "end",
+        "approx",
+        "Inc",
+    ]
+)
+_MERGE_STARTS = st.sampled_from(
+    ["The", "Chief", "Monday", "ET", "$5", "3", "from", "cost", "über", '"', "”", ")", "ab", "Chiefs", "30"]
+)
+_MERGE_MIDDLE = st.lists(st.sampled_from(["the", "ab", "Co", "x", "said"]), max_size=3)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.tuples(_MERGE_STARTS, _MERGE_MIDDLE, _MERGE_ENDS), min_size=1, max_size=6), st.integers(0, 14)
+)
+def test_merge_rules_read_only_the_tail(sentences: list[tuple[str, list[str], str]], closers: int) -> None:
+    """_merge_misses gives the same spans as the whole-sentence regexes, also after a run of
+    closing marks longer than the tail it reads."""
+    pieces = [" ".join([first, *middle, last]) + ")" * (closers if i == 0 else 0)
+              for i, (first, middle, last) in enumerate(sentences)]  # fmt: skip
+    line, spans = "", []
+    for piece in pieces:
+        spans.append((len(line), len(line) + len(piece)))
+        line += piece + " "
+    assert segment._merge_misses(line, spans) == _reference_merge(line, spans)

@@ -64,7 +64,11 @@ def normalise(text: str) -> str:
 
 def sentence_id(doc_id: str, text: str, occurrence: int) -> str:
     """Stable id of the ``occurrence``-th (0-based) sentence with this normalised text."""
-    key = f"{doc_id}\x1f{normalise(text)}\x1f{occurrence}"
+    return _sentence_id(doc_id, normalise(text), occurrence)
+
+
+def _sentence_id(doc_id: str, normalised: str, occurrence: int) -> str:
+    key = f"{doc_id}\x1f{normalised}\x1f{occurrence}"
     return "s" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -138,7 +142,7 @@ def split_article(article: Article) -> list[Sentence]:
         seen[key] = occurrence + 1
         sentences.append(
             Sentence(
-                sentence_id=sentence_id(article.doc_id, sent, occurrence),
+                sentence_id=_sentence_id(article.doc_id, key, occurrence),
                 doc_id=article.doc_id,
                 index=index,
                 paragraph=paragraph,
@@ -246,6 +250,8 @@ def _split_en(line: str) -> list[Span]:
         # Nothing pysbd could end a sentence at; skipping it saves much of the time.
         return [whole] if whole[0] < whole[1] else []
     spans = _merge_misses(line, _pysbd_spans(line))
+    if "…" not in line and not _DOTTED_ACRONYM.search(line):
+        return spans  # _SPLIT_AFTER cannot match (and the spans are trimmed already)
     return [piece for span in spans for piece in _cut(line, span, _split_points(line, span))]
 
 
@@ -317,11 +323,12 @@ def _match_ignoring_space(text: str, piece: str, start: int) -> int:
 _EN_END_CANDIDATE = re.compile(r"[.!?…][\"'”’)\]]*\s")
 # pysbd breaks before inline list markers: "three parts: 1) cut tariffs, 2) open
 # markets". A piece that does not end like a sentence is joined to the next one.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_ENDS, _CLOSERS = ".!?…", "\"'”’)]"  # _SENTENCE_END's two classes, for str tests
+_TAIL = 10
 # pysbd ends a sentence after these abbreviations even when a number, a currency
 # amount or a lower-case word follows: "approx. $2 billion", "Vol. 3", "est. 1990".
 _ABBR_BEFORE_NUMBER = re.compile(r"(?i)\b(?:approx|ca|est|vol|vols|ch)\.$")
-_NUMBER_START = re.compile(r"[0-9$€£¥]")
+_NUMBER_FIRST = "0123456789$€£¥"
 # ... and after any short abbreviation followed by a lower-case word: "3.5 pct. from",
 # "The approx. cost". ("iPhone", "eBay" are not all lower-case, so they do not match.)
 _SHORT_ABBR_END = re.compile(r"\b[A-Za-z]{1,6}\.$")
@@ -341,21 +348,36 @@ _JOB_TITLE_START = re.compile(
 
 
 def _merge_misses(line: str, spans: list[Span]) -> list[Span]:
-    """Undo pysbd's sentence breaks after abbreviations that do not end the sentence."""
+    """Undo pysbd's sentence breaks after abbreviations that do not end the sentence.
+
+    Each test reads only the last ``_TAIL`` characters of the sentence before (every pattern
+    that ends in ``\\.$`` matches at most 7; with 10 the ``\\b`` before a match still sees the
+    real character before it) and the start of the one after, so the cost does not grow with
+    the sentence."""
     out: list[Span] = []
-    for span in spans:
+    for start, end in spans:
         if out:
-            before, after = line[out[-1][0] : out[-1][1]], line[span[0] : span[1]]
+            before_start, before_end = out[-1]
+            tail = line[max(before_start, before_end - _TAIL) : before_end]
+            body = tail.rstrip(_CLOSERS)
+            if not body and before_end - before_start > _TAIL:  # ten closing marks: look at all of it
+                body = line[before_start:before_end].rstrip(_CLOSERS)
             if (
-                not _SENTENCE_END.search(before)
-                or (_ABBR_BEFORE_NUMBER.search(before) and _NUMBER_START.match(after))
-                or (_SHORT_ABBR_END.search(before) and _LOWER_WORD_START.match(after))
-                or (_CLOCK_END.search(before) and _CLOCK_FOLLOW.match(after))
-                or (_COMPANY_END.search(before) and _JOB_TITLE_START.match(after))
+                not body
+                or body[-1] not in _ENDS
+                or (
+                    tail[-1] == "."
+                    and (
+                        (line[start] in _NUMBER_FIRST and _ABBR_BEFORE_NUMBER.search(tail))
+                        or (_LOWER_WORD_START.match(line, start, end) and _SHORT_ABBR_END.search(tail))
+                        or (_CLOCK_FOLLOW.match(line, start, end) and _CLOCK_END.search(tail))
+                        or (_JOB_TITLE_START.match(line, start, end) and _COMPANY_END.search(tail))
+                    )
+                )
             ):
-                out[-1] = (out[-1][0], span[1])
+                out[-1] = (before_start, end)
                 continue
-        out.append(span)
+        out.append((start, end))
     return out
 
 
@@ -375,6 +397,10 @@ _SPLIT_AFTER = re.compile(
     # A Unicode ellipsis before a capitalised word, as pysbd does for "...".
     r"|…+[\"”’')\]]*(?=\s+[\"“‘(]?[A-Z])"
 )
+
+
+# Every match of _SPLIT_AFTER holds "…" or this.
+_DOTTED_ACRONYM = re.compile(r"[A-Z]\.[A-Z]\.")
 
 
 def _split_points(line: str, span: Span) -> Iterator[int]:
