@@ -415,3 +415,15 @@ def test_sentences_pushed_by_earlier_versions_are_not_rewritten_for_nothing(
     # showing the paragraph needs it in the data: then every sentence is refreshed
     shown = config.model_copy(update={"show_paragraph": True})
     assert push(prepare([article], shown, cfg_path), shown, studio).refreshed == 3
+
+
+def test_import_requests_grow_to_the_cap() -> None:
+    """The first request is ``batch_size`` tasks (it goes out early); later ones grow by
+    ``GROWTH`` to ``GROWTH_CAP`` times it, and stay there."""
+    from annotate.studio.push import BATCH_SIZE, GROWTH_CAP, _batch
+
+    sizes = [_batch(BATCH_SIZE, sent) for sent in range(8)]
+    assert sizes[0] == BATCH_SIZE
+    assert sizes == sorted(sizes) and len(set(sizes)) > 2
+    assert sizes[-1] == sizes[-2] == int(BATCH_SIZE * GROWTH_CAP)
+    assert [_batch(100, sent) for sent in range(4)] == [100, 150, 225, 250]

@@ -117,19 +117,21 @@ class Studio:
         retries: int | None = None,
         ok: Sequence[int] = (200, 201, 204),
         bulk: bool = False,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """One API call through the SDK's HTTP client; errors become ServerError (one line).
 
         ``bulk``: send ``json_body`` encoded here in one pass, instead of through the SDK's
         per-object encoder (about 0.1 s per 2,000 tasks, while the server waits).
+        ``content``: a JSON body already encoded (``encode_tasks``), sent as it is.
         """
         options: dict[str, Any] = {}
-        content: bytes | None = None
         headers: dict[str, str] | None = None
         if bulk:
-            content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
-            headers = {"Content-Type": "application/json"}
+            content = encode_tasks(json_body)
             json_body = None
+        if content is not None:
+            headers = {"Content-Type": "application/json"}
         if timeout is not None:
             options["timeout_in_seconds"] = timeout
         if retries is not None:
@@ -320,14 +322,18 @@ class Studio:
 
         Not retried: a retry after a lost response could import the batch twice.
         """
+        return self.import_encoded(project_id, encode_tasks(tasks))
+
+    def import_encoded(self, project_id: int, body: bytes) -> list[int]:
+        """``import_tasks`` with the tasks already encoded by ``encode_tasks`` (so the encoding
+        can be done while the previous request is in flight)."""
         resp = self.request(
             "POST",
             f"api/projects/{project_id}/import",
             params={"return_task_ids": "true"},
-            json_body=tasks,
+            content=body,
             timeout=600,
             retries=0,
-            bulk=True,
         )
         data = resp.json()
         return [int(t) for t in data.get("task_ids", [])]
@@ -556,6 +562,11 @@ class Studio:
 
     def delete_annotation(self, annotation_id: int) -> None:
         self.request("DELETE", f"api/annotations/{annotation_id}/")
+
+
+def encode_tasks(body: Any) -> bytes:
+    """A JSON request body as ``Studio.request(bulk=True)`` sends it (UTF-8, not ASCII-escaped)."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 @contextlib.contextmanager
