@@ -427,3 +427,26 @@ def test_import_requests_grow_to_the_cap() -> None:
     assert sizes == sorted(sizes) and len(set(sizes)) > 2
     assert sizes[-1] == sizes[-2] == int(BATCH_SIZE * GROWTH_CAP)
     assert [_batch(100, sent) for sent in range(4)] == [100, 150, 225, 250]
+
+
+def test_split_worker_stays_at_most_lookahead_runs_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's results are held for at most LOOKAHEAD runs, and released once taken (a
+    campaign's tasks never pile up in memory); the tasks are those of splitting in-process."""
+    from annotate.ingest.articles import Article
+    from annotate.studio import push as push_module
+
+    monkeypatch.setattr(push_module, "PIPELINE_CHARS", 1_000)
+    monkeypatch.setattr(push_module, "RUN_CHARS", 300)
+    monkeypatch.setattr(push_module, "LOOKAHEAD", 3)
+    config = load_config(ROOT / "configs" / "stance.yaml").model_copy(update={"suggestions": False})
+    sentence = "Officials met in round {}-{} of the talks."
+    texts = {f"d{i}": " ".join(sentence.format(i, j) for j in range(8)) for i in range(12)}
+    articles = [Article(doc_id=doc, text=text) for doc, text in texts.items()]
+    held, streamed = [], []
+    with push_module.TaskStream(articles, config) as stream:
+        assert len(stream.runs) > 6
+        for _run, tasks in stream:
+            held.append(len(stream._futures))
+            streamed.extend(tasks)
+    assert max(held) <= 3 and held[-1] == 0
+    assert streamed == push_module.article_tasks(articles, config)

@@ -81,6 +81,9 @@ MIN_BATCH = 250
 GROWTH, GROWTH_CAP = 1.5, 2.5
 #: Characters of articles split at a time (about 500 news sentences).
 RUN_CHARS = 75_000
+#: Runs the split worker may be ahead of the imports (about 20,000 sentences: four of the
+#: largest import requests).
+LOOKAHEAD = 40
 #: Below this many characters a push splits in its own process; above, in a worker alongside imports.
 PIPELINE_CHARS = 50_000
 #: Task updates sent at once (refreshed, superseded and revived sentences).
@@ -301,7 +304,9 @@ class TaskStream:
 
     Past ``PIPELINE_CHARS`` characters the splitting starts in one worker process as soon as
     the stream is made, and goes on while the caller waits for Label Studio (one worker: the
-    server needs the other core). Use as a context manager (the worker stops on exit).
+    server needs the other core), at most ``LOOKAHEAD`` runs ahead of the caller: the worker
+    stays ahead of the imports while the tasks held in memory do not grow with the campaign.
+    Use as a context manager (the worker stops on exit).
     """
 
     def __init__(self, articles: Sequence[Article], config: ProjectConfig, rules: Any = None) -> None:
@@ -310,27 +315,36 @@ class TaskStream:
         self.rules = rules
         self.runs = list(_runs(self.articles, RUN_CHARS))
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[list[dict[str, Any]]]] = []
+        self._futures: dict[int, Future[list[dict[str, Any]]]] = {}
         self._next = 0
         if sum(len(a.text) for a in self.articles) >= PIPELINE_CHARS:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=_context(), initializer=_worker_init, initargs=(config, rules)
             )
-            self._futures = [self._pool.submit(_worker_tasks, run) for run in self.runs]
+            for i in range(min(LOOKAHEAD, len(self.runs))):
+                self._submit(i)
+
+    def _submit(self, i: int) -> None:
+        assert self._pool is not None
+        self._futures[i] = self._pool.submit(_worker_tasks, self.runs[i])
 
     def __iter__(self) -> Iterator[tuple[list[Article], list[dict[str, Any]]]]:
         for i, run in enumerate(self.runs):
             self._next = i + 1
             if self._pool is None:
                 yield run, article_tasks(run, self.config, self.rules)
-            else:
-                yield run, self._futures[i].result()
+                continue
+            tasks = self._futures.pop(i).result()  # a done future would keep its tasks alive
+            if i + LOOKAHEAD < len(self.runs):
+                self._submit(i + LOOKAHEAD)
+            yield run, tasks
 
     def waiting(self) -> bool:
         """Would the next run keep the caller waiting for the worker? (False when splitting in
         this process, or after the last run.)"""
         i = self._next
-        return self._pool is not None and i < len(self._futures) and not self._futures[i].done()
+        future = self._futures.get(i)
+        return self._pool is not None and future is not None and not future.done()
 
     def close(self) -> None:
         if self._pool is not None:
