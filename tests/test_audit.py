@@ -14,8 +14,9 @@ from annotate.ingest.audit import audit_key, audit_probability, mark_audit, stra
 from annotate.keys import load_keys
 from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Connection, Studio
-from annotate.studio.push import article_tasks, prepare
+from annotate.studio.push import prepare
 from annotate.studio.status import status
+from annotate.studio.tasks import article_tasks
 from annotate.workflows import pull
 
 runner = CliRunner()

@@ -26,7 +26,8 @@ from annotate.ingest.segment import split_article
 from annotate.keys import ProjectKeys, export_keys, import_keys, key_path, load_keys, project_keys
 from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_tasks
 from annotate.studio.client import Connection, Studio
-from annotate.studio.push import prepare, push, task_payloads
+from annotate.studio.push import prepare, push
+from annotate.studio.tasks import task_payloads
 
 runner = CliRunner()
 OUTLET = "Xinhua-Secret-Outlet"

@@ -3,7 +3,7 @@ to one Parquet file atomically, bad rows skipped and listed; ``BatchPredictor`` 
 model's own ``predict_proba``; ``push --skip-bad-rows`` and the strict default.
 
 Oracles: scikit-learn's ``predict_proba`` and ``CountVectorizer.transform`` on the same texts,
-push's own task builder (``annotate.studio.push.article_tasks``) for the sentence ids. A small
+push's own task builder (``annotate.studio.tasks.article_tasks``) for the sentence ids. A small
 model is trained in-process on a synthetic labelled table; no Label Studio.
 """
 
@@ -35,8 +35,9 @@ from annotate.model.classifier import SentenceClassifier
 from annotate.model.embedding import embedding_available
 from annotate.model.predict import predict
 from annotate.model.store import save_model
-from annotate.studio.push import article_tasks, prepare
+from annotate.studio.push import prepare
 from annotate.studio.server import free_port
+from annotate.studio.tasks import article_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

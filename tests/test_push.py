@@ -27,7 +27,8 @@ from annotate.ingest.segment import split_article
 from annotate.starter import guidelines_path, packaged_file, suggestions_path
 from annotate.studio.client import Connection, Studio
 from annotate.studio.gold import gold_tasks, read_gold
-from annotate.studio.push import prepare, push, task_payloads
+from annotate.studio.push import prepare, push
+from annotate.studio.tasks import task_payloads
 from annotate.workflows import pull
 
 runner = CliRunner()
@@ -433,20 +434,20 @@ def test_split_worker_stays_at_most_lookahead_runs_ahead(monkeypatch: pytest.Mon
     """The worker's results are held for at most LOOKAHEAD runs, and released once taken (a
     campaign's tasks never pile up in memory); the tasks are those of splitting in-process."""
     from annotate.ingest.articles import Article
-    from annotate.studio import push as push_module
+    from annotate.studio import tasks as tasks_module
 
-    monkeypatch.setattr(push_module, "PIPELINE_CHARS", 1_000)
-    monkeypatch.setattr(push_module, "RUN_CHARS", 300)
-    monkeypatch.setattr(push_module, "LOOKAHEAD", 3)
+    monkeypatch.setattr(tasks_module, "PIPELINE_CHARS", 1_000)
+    monkeypatch.setattr(tasks_module, "RUN_CHARS", 300)
+    monkeypatch.setattr(tasks_module, "LOOKAHEAD", 3)
     config = load_config(ROOT / "configs" / "stance.yaml").model_copy(update={"suggestions": False})
     sentence = "Officials met in round {}-{} of the talks."
     texts = {f"d{i}": " ".join(sentence.format(i, j) for j in range(8)) for i in range(12)}
     articles = [Article(doc_id=doc, text=text) for doc, text in texts.items()]
     held, streamed = [], []
-    with push_module.TaskStream(articles, config) as stream:
+    with tasks_module.TaskStream(articles, config) as stream:
         assert len(stream.runs) > 6
         for _run, tasks in stream:
             held.append(len(stream._futures))
             streamed.extend(tasks)
     assert max(held) <= 3 and held[-1] == 0
-    assert streamed == push_module.article_tasks(articles, config)
+    assert streamed == tasks_module.article_tasks(articles, config)

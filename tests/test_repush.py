@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.studio import push as push_module
 from annotate.studio import push_manifest
+from annotate.studio import tasks as tasks_module
 from annotate.studio.client import Studio, push_stamp
 from annotate.studio.push import prepare, push
 
@@ -202,8 +202,8 @@ def test_record_holds_no_secret_and_cli_full_flag(tmp_path, make_project, server
 def test_pipelined_push_sends_what_prepare_builds(tmp_path, make_project, studio, monkeypatch):
     """Above PIPELINE_CHARS, splitting runs in a worker process while batches are imported;
     the project must end up with exactly the tasks an in-process split gives, in order."""
-    monkeypatch.setattr(push_module, "PIPELINE_CHARS", 2_000)
-    monkeypatch.setattr(push_module, "RUN_CHARS", 400)
+    monkeypatch.setattr(tasks_module, "PIPELINE_CHARS", 2_000)
+    monkeypatch.setattr(tasks_module, "RUN_CHARS", 400)
     config, cfg_path = make_project()  # with cue suggestions
     texts = {
         f"doc-{i:02d}": " ".join(
