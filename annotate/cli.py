@@ -125,6 +125,13 @@ def serve(
             "[default: what the data folder used last, else sqlite, or $ANNOTATE_DATABASE]."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Web worker processes: 1 (the default) is one Label Studio process; more serve it "
+            "with uWSGI, on PostgreSQL only (the 'workers' extra: pyuwsgi). About one per core.",
+        ),
+    ] = None,
 ) -> None:
     """Start (or stop) the embedded Label Studio on 127.0.0.1."""
     if stop:
@@ -132,8 +139,9 @@ def serve(
         out.print("Label Studio stopped." if stopped else "No embedded Label Studio was running.")
         return
     with err.status("Starting Label Studio (the first start takes about a minute)…"):
-        info = server.start_server(data_dir, port=port, database=database)
-    out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url} ({info.database})")
+        info = server.start_server(data_dir, port=port, database=database, workers=workers)
+    where = info.database if info.workers == 1 else f"{info.database}, {info.workers} web workers"
+    out.print(f"Label Studio {'started' if info.started else 'is running'} at {info.url} ({where})")
     out.print(
         f"Admin login (e-mail, password, API key) is stored in {info.login_file} (readable by you only)."
     )

@@ -21,6 +21,12 @@ class ConfigError(AnnotateError):
     exit_code = 2
 
 
+class UsageError(AnnotateError):
+    """Options that cannot work together (e.g. several web workers on SQLite)."""
+
+    exit_code = 2
+
+
 class ServerError(AnnotateError):
     """Label Studio cannot be reached, refused the credentials, or failed."""
 

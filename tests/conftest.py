@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STANCE_YAML = ROOT / "configs" / "stance.yaml"
 _counter = itertools.count(1)
 #: Fixtures that start a Label Studio (the session's, or one of a test module's own).
-SERVER_FIXTURES = frozenset({"label_studio", "pg_server"})
+SERVER_FIXTURES = frozenset({"label_studio", "pg_server", "workers_server"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,13 +4,15 @@ Everything lives in one data directory (default: the user's data directory,
 ``.../annotate/label-studio``):
 
 - ``login.json`` (mode 0600): URL, admin e-mail, random password and API token;
-- ``server.json``: pid, port and database of the running server;
+- ``server.json``: pid, port and database (and number of web workers) of the running server;
 - ``server.log``: the server's output;
 - Label Studio's own database, media and Django secret key.
 
 ``database="postgresql"`` (``annotate serve --database postgresql``, or ``ANNOTATE_DATABASE=postgresql``)
 runs Label Studio on PostgreSQL instead of SQLite: the server named by the ``POSTGRE_*`` variables,
 or else a private local cluster started with it and stopped with it (see ``annotate.studio.postgres``).
+On PostgreSQL, ``workers=N`` (``annotate serve --workers N``) serves Label Studio with N uWSGI
+worker processes instead of ``label-studio start``'s one (see ``annotate.studio.workers``).
 
 Open sign-up is disabled: annotators join through the organisation's invite
 link or are created by the admin.
@@ -53,9 +55,10 @@ from typing import Any
 import platformdirs
 import requests
 
-from annotate.errors import ServerError
+from annotate.errors import ServerError, UsageError
 from annotate.files import write_private_json
 from annotate.studio import postgres
+from annotate.studio import workers as web_workers
 from annotate.studio.ports import free_port, port_free
 
 ADMIN_EMAIL = "admin@annotate.localhost"
@@ -103,7 +106,8 @@ _SETTING_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_", "")
 #:   twice under two names) logs its INFO lines before any level is set; records below
 #:   ``LOG_LEVEL`` are turned off for the whole process instead (``logging.disable``).
 #: The working directory (the data directory) is taken off the import path that ``-c`` puts it on.
-_LAUNCH = """\
+#: The web workers (``annotate.studio.workers``) start from the same ``_PRELUDE``.
+_PRELUDE = """\
 import logging, os, sys
 if sys.path and sys.path[0] == "":
     del sys.path[0]
@@ -117,10 +121,15 @@ def _setup(*args, **kwargs):
         if isinstance(logger, logging.Logger) and shared.intersection(logger.handlers):
             logger.propagate = False
 django.setup = _setup
+"""
+_LAUNCH = (
+    _PRELUDE
+    + """\
 from label_studio.server import main
 sys.argv[0] = "label-studio"
 sys.exit(main())
 """
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,7 @@ class ServerInfo:
     log_file: Path
     started: bool  # False when it was already running
     database: str = "sqlite"  # "sqlite" or "postgresql"
+    workers: int = 1  # web worker processes: 1 is label-studio start, more are uWSGI's
 
 
 def default_data_dir() -> Path:
@@ -187,6 +197,7 @@ def _read_state(data_dir: Path) -> dict[str, Any] | None:
             "port": int(raw["port"]),
             "database": str(raw.get("database") or "sqlite"),
             "postgres": str(raw.get("postgres") or ""),
+            "workers": int(raw.get("workers") or 1),
         }
     except (OSError, ValueError, KeyError):
         return None
@@ -286,7 +297,14 @@ def running(data_dir: Path | None = None) -> ServerInfo | None:
     if not healthy(url):
         return None
     return ServerInfo(
-        url, state["pid"], data_dir, data_dir / LOGIN_FILE, data_dir / LOG_FILE, False, state["database"]
+        url,
+        state["pid"],
+        data_dir,
+        data_dir / LOGIN_FILE,
+        data_dir / LOG_FILE,
+        False,
+        state["database"],
+        state["workers"],
     )
 
 
@@ -317,6 +335,7 @@ def start_server(
     port: int = DEFAULT_PORT,
     timeout: float = 240.0,
     database: str | None = None,
+    workers: int | None = None,
 ) -> ServerInfo:
     """Start the embedded Label Studio in the background (or find it running).
 
@@ -330,12 +349,26 @@ def start_server(
     cluster in the data directory, created on first use and started before Label Studio.
     Without either, the data directory keeps the database it last ran on.
 
+    ``workers`` is the number of web worker processes: 1 (the default) runs ``label-studio start``
+    (one process); more runs ``label-studio init`` (migrations, the admin) and then serves Label
+    Studio with that many uWSGI workers (``annotate.studio.workers``), on PostgreSQL only
+    (UsageError otherwise). None finds a running server whatever its number of workers; a number
+    that differs from the running server's is a ServerError.
+
     Either way Label Studio runs with error reports, analytics and its version check off
     (``label_studio_env``) and logs warnings and errors, each once (``_LAUNCH``).
     """
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     explicit = bool(database or os.environ.get(DATABASE_ENV, "").strip())
     database = resolve_database(database, data_dir)
+    count = 1 if workers is None else workers
+    if count < 1:
+        raise UsageError(f"--workers {count}: give 1 or more web worker processes")
+    if count > 1 and database != "postgresql":
+        raise UsageError(
+            f"--workers {count} needs PostgreSQL (several processes writing to one SQLite file lock each "
+            "other out): add --database postgresql"
+        )
     already = running(data_dir)
     if already is not None:
         if explicit and already.database != database:
@@ -343,11 +376,17 @@ def start_server(
                 f"the embedded Label Studio in {data_dir} is running on {already.database}; "
                 f"stop it first ('annotate serve --stop') to switch to {database}"
             )
+        if workers is not None and already.workers != workers:
+            raise ServerError(
+                f"the embedded Label Studio in {data_dir} is running with {already.workers} web "
+                f"worker(s); stop it first ('annotate serve --stop') to start it with {workers}"
+            )
         return already
     if not port_free(port):
         raise ServerError(
             f"port {port} on {HOST} is in use; choose another with --port (e.g. --port {free_port()})"
         )
+    python = _workers_python() if count > 1 else ""
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     url = f"http://{HOST}:{port}"
@@ -379,46 +418,63 @@ def start_server(
         env.update(db.label_studio_env())
     else:
         env["DJANGO_DB"] = "sqlite"
-    cmd = _label_studio_command() + [
-        "start",
-        "--no-browser",
-        "--internal-host",
-        HOST,
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--enable-legacy-api-token",
-        "--log-level",
-        LOG_LEVEL,
-    ]
     log_path = data_dir / LOG_FILE
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=data_dir,
-            start_new_session=True,
-        )
-    write_private_json(
-        data_dir / STATE_FILE,
-        {"pid": proc.pid, "port": port, "database": database, "postgres": postgres_kind},
-    )
-
     deadline = time.monotonic() + timeout
+    proc: subprocess.Popen[bytes] | None = None
+    stats: Path | None = None  # uWSGI's stats: each of several workers has loaded Label Studio
     try:
+        if count == 1:
+            cmd = _label_studio_command() + [
+                "start",
+                "--no-browser",
+                "--internal-host",
+                HOST,
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                "--enable-legacy-api-token",
+                "--log-level",
+                LOG_LEVEL,
+            ]
+        else:
+            # Label Studio sets itself up as `label-studio start` would (migrations, the admin
+            # user and token), then uWSGI's workers serve it
+            _init_label_studio(python, data_dir, env, log_path, deadline)
+            for left in web_workers.sockets(data_dir):  # by a server that was killed
+                left.unlink(missing_ok=True)
+            stats = web_workers.stats_path(data_dir)
+            cmd = [
+                python,
+                "-c",
+                _PRELUDE + web_workers.SERVE,
+                *web_workers.uwsgi_options(HOST, port, count, data_dir),
+            ]
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=data_dir,
+                start_new_session=True,
+            )
+        state = {"pid": proc.pid, "port": port, "database": database, "postgres": postgres_kind}
+        if count > 1:
+            state["workers"] = count
+        write_private_json(data_dir / STATE_FILE, state)
+
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise ServerError(
                     f"Label Studio exited with code {proc.returncode} while starting; "
                     f"see {log_path}: {_log_tail(log_path)}"
                 )
-            if healthy(url) and _token_ok(url, login.token):
+            all_loaded = stats is None or web_workers.ready(stats, count)
+            if healthy(url) and _token_ok(url, login.token) and all_loaded:
                 write_private_json(data_dir / SETTINGS_FILE, {"database": database})
-                return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True, database)
+                return ServerInfo(url, proc.pid, data_dir, login.path, log_path, True, database, count)
             time.sleep(1.0)
         _terminate(proc.pid)
         raise ServerError(
@@ -426,13 +482,72 @@ def start_server(
         )
     except BaseException:
         # a failed start leaves nothing running: not Label Studio, not the cluster started for it
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             _terminate(proc.pid)
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         if pg_started:
             with contextlib.suppress(ServerError):
                 postgres.stop_local(data_dir)
         raise
+
+
+def _workers_python() -> str:
+    """The Python that Label Studio is installed in, when it can also run uWSGI (``pyuwsgi``)."""
+    cmd = _label_studio_command()
+    if len(cmd) < 3:
+        raise ServerError(
+            f"--workers needs the Python that Label Studio is installed in, and {cmd[0]} does not name it: "
+            "install annotate and Label Studio into one environment (pip install 'annotate[server,workers]')"
+        )
+    if not web_workers.available(cmd[0]):
+        raise ServerError(
+            f"--workers needs uWSGI in the Python that runs Label Studio ({cmd[0]}): "
+            "pip install 'annotate[workers]' (or pip install pyuwsgi)"
+        )
+    return cmd[0]
+
+
+def _init_label_studio(
+    python: str, data_dir: Path, env: Mapping[str, str], log_path: Path, deadline: float
+) -> None:
+    """``label-studio init``: the migrations, then the admin user with its token and organisation,
+    as ``label-studio start`` makes them before it serves (``_create_user``, from the environment)."""
+    cmd = [
+        python,
+        "-c",
+        _LAUNCH,
+        "init",
+        "--data-dir",
+        str(data_dir),
+        "--enable-legacy-api-token",
+        "--log-level",
+        LOG_LEVEL,
+    ]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env),
+            cwd=data_dir,
+            start_new_session=True,
+        )
+    try:
+        code = proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
+    except subprocess.TimeoutExpired:
+        _terminate(proc.pid)
+        raise ServerError(
+            f"Label Studio's set-up (label-studio init) did not finish in time; see {log_path}"
+        ) from None
+    except BaseException:
+        _terminate(proc.pid)
+        raise
+    if code != 0:
+        raise ServerError(
+            f"Label Studio's set-up (label-studio init) exited with code {code}; "
+            f"see {log_path}: {_log_tail(log_path)}"
+        )
 
 
 def _token_ok(url: str, token: str) -> bool:
@@ -476,6 +591,8 @@ def stop_server(data_dir: Path | None = None) -> bool:
     if state is not None and was_running:
         _terminate(state["pid"])
     (data_dir / STATE_FILE).unlink(missing_ok=True)
+    for left in web_workers.sockets(data_dir):  # uWSGI's, when it does not remove them itself
+        left.unlink(missing_ok=True)
     if state is None or state["postgres"] == "local":
         # also a cluster left running by a Label Studio that died
         postgres.stop_local(data_dir)
