@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from annotate.errors import ServerError
 from annotate.studio import server
 from annotate.studio.client import Connection, Studio, resolve_connection
+from annotate.studio.push import prepare, push
 
 
 def _listen_addresses(port: int) -> set[str]:
@@ -105,3 +108,33 @@ def test_no_server_configured_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
     with pytest.raises(ServerError, match="annotate serve"):
         resolve_connection(tmp_path)
+
+
+def test_annotations_are_saved_while_a_long_read_holds_the_database(
+    label_studio, studio, make_project, tmp_path
+):
+    """The embedded server's SQLite database is in WAL mode, so a long read does not block
+    writers: an export snapshot (what ``annotate pull`` asks for) reads inside one transaction
+    for its whole length. With a read transaction held open on the database file, an
+    annotation is still saved; in SQLite's default rollback-journal mode Label Studio answers
+    500 "database is locked" after its 5 s busy timeout."""
+    path = server.sqlite_path({}, label_studio.data_dir)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    config, cfg_path = make_project()
+    article = tmp_path / "talks.txt"
+    article.write_text("Officials met in Geneva on Monday. The talks went on for hours.", encoding="utf-8")
+    pid = push(prepare([article], config, cfg_path), config, studio).project_id
+    task_id = min(studio.sentence_task_ids(pid).values())
+    choice = {
+        "from_name": "sentence_type",
+        "to_name": "sentence",
+        "type": "choices",
+        "value": {"choices": ["Fact"]},
+    }
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None, timeout=0)) as reader:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM task WHERE project_id = ?", (pid,)).fetchone()[0] == 2
+        saved = studio.create_annotation(task_id, [choice])
+        reader.execute("ROLLBACK")
+    assert studio.get_json(f"api/annotations/{saved['id']}/")["task"] == task_id
