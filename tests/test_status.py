@@ -115,7 +115,13 @@ def test_incremental_status_follows_edits_and_deletions(campaign, studio, tmp_pa
     assert not again.full and again.fetched == 0
     _same(first, again)
     (cached,) = cache.iterdir()
-    assert studio.conn.api_key not in cached.read_text(encoding="utf-8")
+    assert cached.suffix == ".npz" and studio.conn.api_key.encode() not in cached.read_bytes()
+    # a damaged cache is rebuilt, not trusted and not fatal
+    cached.write_bytes(cached.read_bytes()[:100])
+    rebuilt = status(config, studio, show_names=True, cache_dir=cache)
+    assert rebuilt.full and rebuilt.fetched == 5
+    _same(first, rebuilt)
+    assert not status(config, studio, show_names=True, cache_dir=cache).full
 
     # annotator 3 answers s1, annotator 1's answer on s3 is deleted, s2 is deleted,
     # s0 is superseded (its article was edited)

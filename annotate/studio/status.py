@@ -1,11 +1,12 @@
 """Campaign progress read from the server: coverage, per annotator today and in total, skips, drafts.
 
-Fast enough to run every minute on a campaign of ~20,000 sentences:
+Fast enough to run every minute on a campaign of 100,000 sentences:
 
 - Only the facts status needs are asked for: ``/api/tasks`` with ``include=id,meta,
   annotations,completed_by,was_cancelled,ground_truth,created_at`` (Label Studio's sparse
   fields, which also trim the nested annotations), not every annotation's result.
-- They are kept in a small per-project cache (``<cache_dir>/<key>.json``; by default in
+- They are kept in a small per-project cache (``<cache_dir>/<key>.npz``: NumPy columns, one row
+  per task and one per annotation, see ``annotate.studio.status_cache``; by default in
   ``$ANNOTATE_CACHE_DIR/status`` or the user cache folder) and refreshed incrementally: the
   next run asks only for tasks whose ``updated_at`` is later than the previous run's server
   clock less ``pull.WATERMARK_MARGIN``, the same Data Manager filter as ``annotate pull`` (creating,
@@ -13,7 +14,9 @@ Fast enough to run every minute on a campaign of ~20,000 sentences:
   than the cache, the deleted ones are found from the task ids alone. The cache is keyed by
   server address, project id and the project's creation time, so a reset server or a
   recreated project is never mistaken for the cached one; ``refresh=True`` rebuilds it and
-  ``use_cache=False`` neither reads nor writes it. It holds ids, user ids and times only.
+  ``use_cache=False`` neither reads nor writes it; a damaged cache, or one of an older format
+  (the JSON cache of earlier versions), is rebuilt. It holds ids, user ids and times only, and
+  the counting runs on its columns (100,000 tasks in a few tens of milliseconds).
 - Drafts are not in task pages for other users (Label Studio shows each user only their own),
   so the tasks with a draft come from the ``draft_exists`` filter and their drafts, of every
   user, from ``/api/tasks/<id>/drafts``, a few requests at a time.
@@ -33,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -43,31 +45,26 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from annotate import cache
 from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
-from annotate.files import read_json, write_text
 from annotate.keys import load_keys, project_keys
 from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Studio, format_filter_time, parse_time
 from annotate.studio.pull import WATERMARK_MARGIN
+from annotate.studio.status_cache import Facts, FactTable, Record, load_cache, save_cache
 
 __all__ = ["ANNOTATOR_STATUS_COLUMNS", "StatusResult", "default_cache_dir", "status"]
 
 #: Sparse fields of a task page: the annotation facts status needs, nothing else.
 INCLUDE = "id,meta,annotations,completed_by,was_cancelled,ground_truth,created_at"
-CACHE_VERSION = 3
 #: Concurrent requests for drafts.
 DRAFT_WORKERS = 6
 ANNOTATOR_STATUS_COLUMNS = ["annotator", "today", "annotations", "skipped", "drafts", "last_submitted"]
-
-# One cached annotation: id, user id (or None), skipped, ground truth, created_at (epoch seconds).
-Record = tuple[int, int | None, bool, bool, float | None]
-# One cached task: superseded (no longer served, see annotate.studio.push), its annotations, and
-# whether it is in the audit sample (annotate.ingest.audit).
-Facts = tuple[bool, list[Record], bool]
 
 
 @dataclass(frozen=True)
@@ -199,44 +196,7 @@ def _who(user: Any, users: dict[int, str]) -> str:
 
 def _cache_path(cache_dir: Path, url: str, project: dict[str, Any]) -> Path:
     key = f"{url}|{project['id']}|{project.get('created_at')}"
-    return cache_dir / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}.json"
-
-
-def _load_cache(path: Path, url: str, project: dict[str, Any]) -> tuple[datetime, dict[int, Facts]] | None:
-    data = read_json(path)
-    if (
-        not data
-        or data.get("version") != CACHE_VERSION
-        or data.get("url") != url
-        or data.get("project_id") != project["id"]
-        or data.get("project_created_at") != project.get("created_at")
-    ):
-        return None
-    watermark = parse_time(data.get("watermark"))
-    if watermark is None:
-        return None
-    try:
-        tasks: dict[int, Facts] = {
-            int(tid): (bool(superseded), [tuple(r) for r in records], bool(audit))
-            for tid, (superseded, records, audit) in data["tasks"].items()
-        }
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return watermark, tasks
-
-
-def _save_cache(
-    path: Path, url: str, project: dict[str, Any], watermark: datetime, tasks: dict[int, Facts]
-) -> None:
-    data = {
-        "version": CACHE_VERSION,
-        "url": url,
-        "project_id": project["id"],
-        "project_created_at": project.get("created_at"),
-        "watermark": watermark.isoformat(),
-        "tasks": {str(tid): facts for tid, facts in tasks.items()},
-    }
-    write_text(json.dumps(data, separators=(",", ":")), path)
+    return cache_dir / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}.npz"
 
 
 # -- status ------------------------------------------------------------------------------------------
@@ -273,18 +233,12 @@ def status(
     as_of = studio.server_time()  # before reading: the next run looks from here
 
     path = _cache_path(cache_dir or default_cache_dir(), studio.url, project) if use_cache else None
-    cached = _load_cache(path, studio.url, project) if path is not None and not refresh else None
+    cached = load_cache(path, studio.url, project) if path is not None and not refresh else None
     fetched = pruned = 0
     keys = load_keys(config.name)
-    if cached is None:
-        tasks: dict[int, Facts] = {}
-        for page in _pages(studio, pid, fields="all", include=INCLUDE):
-            unseal_tasks(page, keys)  # a blinded task's meta (its audit mark) is sealed
-            for task in page:
-                tasks[int(task["id"])] = _facts(task)
-            fetched += len(page)
-    else:
-        since, tasks = cached
+    query = None
+    if cached is not None:
+        since = cached[0]
         query = _filter(
             {
                 "filter": "filter:tasks:updated_at",
@@ -293,27 +247,33 @@ def status(
                 "value": format_filter_time(since),
             }
         )
-        for page in _pages(studio, pid, fields="all", include=INCLUDE, query=query):
-            unseal_tasks(page, keys)
-            for task in page:
-                tasks[int(task["id"])] = _facts(task)
-            fetched += len(page)
-        if len(tasks) != int(project.get("task_number") or 0):  # tasks were deleted (or added meanwhile)
-            alive = {
+    fresh: dict[int, Facts] = {}
+    for page in _pages(studio, pid, fields="all", include=INCLUDE, query=query):
+        unseal_tasks(page, keys)  # a blinded task's meta (its audit mark) is sealed
+        for task in page:
+            fresh[int(task["id"])] = _facts(task)
+        fetched += len(page)
+    if cached is None:
+        table = FactTable.from_facts(fresh)
+    else:
+        table = cached[1].merge(fresh)
+        if len(table) != int(project.get("task_number") or 0):  # tasks were deleted (or added meanwhile)
+            alive = [
                 int(t["id"]) for page in _pages(studio, pid, fields="task_only", include="id") for t in page
-            }
-            pruned = len(tasks)
-            tasks = {tid: facts for tid, facts in tasks.items() if tid in alive}
-            pruned -= len(tasks)
+            ]
+            pruned = len(table)
+            table = table.keep(alive)
+            pruned -= len(table)
     # When nothing changed since the cached watermark, keeping it is as good as moving it.
     if path is not None and (cached is None or fetched or pruned):
-        _save_cache(path, studio.url, project, as_of - WATERMARK_MARGIN, tasks)
+        save_cache(path, studio.url, project, as_of - WATERMARK_MARGIN, table)
+        path.with_suffix(".json").unlink(missing_ok=True)  # the JSON cache of earlier versions
     drafts = _drafts(studio, pid, users)
     result = _summarize(
         config,
         studio,
         pid,
-        tasks,
+        table,
         users,
         drafts,
         as_of=as_of,
@@ -337,7 +297,7 @@ def _summarize(
     config: ProjectConfig,
     studio: Studio,
     pid: int,
-    tasks: dict[int, Facts],
+    table: FactTable,
     users: dict[int, str],
     drafts: Counter[str],
     *,
@@ -352,50 +312,51 @@ def _summarize(
     day = day or as_of.astimezone(tz).date()
     start = datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
     end = start + 86_400
-    coverage: Counter[int] = Counter({k: 0 for k in range(config.overlap + 1)})
-    done: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
-    today: Counter[str] = Counter()
-    last: dict[str, float] = {}
-    gold = retired = audit = audit_unlabelled = audit_complete = 0
-    for superseded, records, in_audit in tasks.values():
-        counted = False
-        if superseded:
-            retired += 1
-        elif any(gt for _, _, _, gt, _ in records):
-            gold += 1
-        else:
-            counted = True
-        people = set()
-        for _, user, cancelled, gt, created in records:
-            if gt:
-                continue
-            who = _who(user, users)
-            if cancelled:
-                skipped[who] += 1
-                continue
-            done[who] += 1
-            people.add(who)
-            if created is not None:
-                last[who] = max(last.get(who, created), created)
-                if start <= created < end:
-                    today[who] += 1
-        if counted:
-            coverage[len(people)] += 1
-            if in_audit:
-                audit += 1
-                audit_unlabelled += not people
-                audit_complete += len(people) >= config.overlap
-    names = sorted(set(done) | set(skipped) | set(drafts), key=lambda who: (-done[who], -today[who], who))
-    table = pd.DataFrame(
+    # tasks: superseded first, then gold (any ground-truth annotation), the rest counted
+    rows = table.task_rows()
+    has_gt = np.zeros(len(table), dtype=bool)
+    has_gt[rows[table.ground_truth]] = True
+    superseded = table.superseded
+    counted = ~superseded & ~has_gt
+    # annotators' records (ground truth is nobody's work), each under its annotator's name
+    mine = ~table.ground_truth
+    names, code = _names(table.user[mine], table.has_user[mine], users)
+    cancelled = table.cancelled[mine]
+    submitted = ~cancelled
+    k = len(names)
+    skipped_n = np.bincount(code[cancelled], minlength=k)
+    code_s = code[submitted]
+    done_n = np.bincount(code_s, minlength=k)
+    created = table.created[mine][submitted]
+    today_n = np.bincount(code_s[(start <= created) & (created < end)], minlength=k)
+    dated = ~np.isnan(created)
+    last_n = np.full(k, -np.inf)
+    np.maximum.at(last_n, code_s[dated], created[dated])
+    has_last = np.bincount(code_s[dated], minlength=k) > 0
+    # distinct annotators with a submitted annotation, per task
+    pairs = pd.unique(rows[mine][submitted] * max(k, 1) + code_s)
+    people = np.bincount(pairs // max(k, 1), minlength=len(table))
+    coverage = {n: 0 for n in range(config.overlap + 1)}
+    for n, tasks in enumerate(np.bincount(people[counted]).tolist()):
+        if tasks or n <= config.overlap:
+            coverage[n] = tasks
+    in_audit = table.audit & counted
+    audited = people[in_audit]
+
+    done = {names[i]: int(n) for i, n in enumerate(done_n) if n}
+    skipped = {names[i]: int(n) for i, n in enumerate(skipped_n) if n}
+    today = {names[i]: int(n) for i, n in enumerate(today_n) if n}
+    last = {names[i]: float(t) for i, t in enumerate(last_n) if has_last[i]}
+    who = sorted(set(done) | set(skipped) | set(drafts), key=lambda w: (-done.get(w, 0), -today.get(w, 0), w))
+    annotators = pd.DataFrame(
         {
-            "annotator": pd.Series(names, dtype="string"),
-            "today": pd.Series([today[w] for w in names], dtype="int64"),
-            "annotations": pd.Series([done[w] for w in names], dtype="int64"),
-            "skipped": pd.Series([skipped[w] for w in names], dtype="int64"),
-            "drafts": pd.Series([drafts[w] for w in names], dtype="int64"),
+            "annotator": pd.Series(who, dtype="string"),
+            "today": pd.Series([today.get(w, 0) for w in who], dtype="int64"),
+            "annotations": pd.Series([done.get(w, 0) for w in who], dtype="int64"),
+            "skipped": pd.Series([skipped.get(w, 0) for w in who], dtype="int64"),
+            "drafts": pd.Series([drafts[w] for w in who], dtype="int64"),
             "last_submitted": pd.to_datetime(
-                pd.Series([last.get(w) for w in names], dtype="float64"), unit="s", utc=True
+                pd.Series([last.get(w) for w in who], dtype="float64"), unit="s", utc=True
             ).dt.floor("s"),
         },
         columns=ANNOTATOR_STATUS_COLUMNS,
@@ -404,16 +365,16 @@ def _summarize(
         project_id=pid,
         project_url=f"{studio.url}/projects/{pid}/data",
         overlap=config.overlap,
-        sentences=len(tasks),
-        gold=gold,
-        superseded=retired,
-        annotations=sum(done.values()),
-        skipped=sum(skipped.values()),
+        sentences=len(table),
+        gold=int((~superseded & has_gt).sum()),
+        superseded=int(superseded.sum()),
+        annotations=int(done_n.sum()),
+        skipped=int(skipped_n.sum()),
         drafts=sum(drafts.values()),
-        today=sum(today.values()),
-        complete=sum(n for k, n in coverage.items() if k >= config.overlap),
+        today=int(today_n.sum()),
+        complete=sum(n for c, n in coverage.items() if c >= config.overlap),
         coverage=dict(sorted(coverage.items())),
-        annotators=table,
+        annotators=annotators,
         day=day,
         timezone=str(tz) if tz is not UTC else "UTC",
         as_of=as_of,
@@ -421,7 +382,21 @@ def _summarize(
         fetched=fetched,
         seconds=seconds,
         cache=cache,
-        audit=audit,
-        audit_unlabelled=audit_unlabelled,
-        audit_complete=audit_complete,
+        audit=int(in_audit.sum()),
+        audit_unlabelled=int((audited == 0).sum()),
+        audit_complete=int((audited >= config.overlap).sum()),
     )
+
+
+def _names(
+    user: npt.NDArray[np.int64], has_user: npt.NDArray[np.bool_], users: dict[int, str]
+) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct names (``_who``) of these records' users, and each record's index among them:
+    two user ids with the same e-mail are one annotator, a missing user is "unknown"."""
+    ids, inverse = np.unique(user, return_inverse=True)
+    index: dict[str, int] = {}  # name -> its number, in order of first appearance
+    of_id = np.array([index.setdefault(_who(u, users), len(index)) for u in ids.tolist()], dtype=np.int64)
+    code = of_id[inverse.reshape(-1)]
+    if not has_user.all():
+        code[~has_user] = index.setdefault("unknown", len(index))
+    return list(index), code
