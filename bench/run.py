@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run                  # 20,000 sentences (make bench), ~8-10 min
     .venv/bin/python -m bench.run --quick          # 2,000 sentences, smoke run, ~2 min
     .venv/bin/python -m bench.run --database postgresql
+    .venv/bin/python -m bench.run --sentences 100000 --only push,status --out -   # 100k, ~20 min
 
 It starts its own embedded Label Studio (``annotate.studio.server``) in a temporary data directory on a
 free port, generates deterministic English news text (``bench.textgen``), and measures each row
@@ -18,9 +19,26 @@ against a baseline taken on the same server in the same run:
    rows, in a fresh process: seconds and peak RSS (``getrusage`` in that process);
 6. sentence splitting of 10 MB of news text (``annotate.ingest.parallel_split``: paragraph pre-split, all
    cores) vs ``pysbd.Segmenter(language="en", clean=False).segment(article)`` per article, and
-   the check that the output is identical to ``annotate.ingest.segment`` (golden table and the 10 MB).
+   the check that the output is identical to ``annotate.ingest.segment`` (golden table and the 10 MB);
+7. peak memory of push and of the full pull (rows of their own, with ``push`` and ``pull``): one
+   more push of the N sentences into a fresh project, and one more full pull of the annotated
+   project, each in a fresh process (``bench.rss_child``: that process's own peak, ``VmHWM``,
+   and ``getrusage`` ``ru_maxrss`` of push's split worker), so the figure is theirs, not this
+   process's. Run at ``--sentences 10000`` and ``--sentences 100000`` to see whether it is flat
+   in campaign size;
+8. ``annotate status`` (``--only status``) on the N tasks × 3 annotations of the pull's project
+   (made as the pull row makes it when pull does not run): the CLI itself (the ``annotate``
+   console script) in a fresh process, as a user waits for it (interpreter start, imports, the
+   server's answers, the printed tables), wall clock from this process to its exit, first with
+   no status cache (a full read) and then repeated (incremental), in the order cold, warm, warm,
+   cold; its peak RSS through GNU time where ``/usr/bin/time`` exists. The library call alone
+   (``annotate.studio.status.status``, in this process), the imports alone and reading the tasks'
+   status fields alone are timed as the breakdown. Status needs the push's tasks: ``--only
+   status`` runs the push rows' work without reporting them; ``--only push,pull,status``
+   reports all three.
 
-The table is printed and written into BENCHMARKS.md between markers (the text around them is kept).
+The table is printed and written into BENCHMARKS.md between markers (the text around them is kept);
+with ``--out -`` the same section is printed on standard output instead.
 """
 
 from __future__ import annotations
@@ -30,6 +48,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -53,9 +72,11 @@ from rich.table import Table  # noqa: E402
 from annotate import __version__  # noqa: E402
 from annotate.config import ProjectConfig, load_config  # noqa: E402
 from annotate.studio import postgres, server  # noqa: E402
-from annotate.studio.client import Connection, Studio, parse_time  # noqa: E402
+from annotate.studio.client import KEY_ENV, URL_ENV, Connection, Studio, parse_time  # noqa: E402
 from annotate.studio.pull import STATE_FILE, WATERMARK_MARGIN, tidy_annotations, tidy_sentences  # noqa: E402
 from annotate.studio.push import BATCH_SIZE, MIN_BATCH, prepare, push  # noqa: E402
+from annotate.studio.status import INCLUDE as STATUS_FIELDS  # noqa: E402
+from annotate.studio.status import status  # noqa: E402
 from annotate.workflows import pull  # noqa: E402
 from bench import simulate, textgen  # noqa: E402
 
@@ -261,14 +282,92 @@ def annotators(studio: Studio) -> list[int]:
     return sorted(ids)
 
 
+@dataclass
+class Campaign:
+    """A project holding every pushed sentence with ``ANNOTATORS`` annotations each (bulk-imported)."""
+
+    config: ProjectConfig
+    project_id: int
+    tasks: int
+
+
+def annotated_project(studio: Studio, workdir: Path, prepared: Any, name: str = "bench-pull") -> Campaign:
+    """The pull row's project: 3 real annotator users, push's tasks with 3 annotations each."""
+    config = bench_config(name)
+    with step("setup: 3 annotator users and a project with 3 annotations per task (bulk import)"):
+        ids = annotators(studio)
+        pid = create_project_like_push(studio, config, workdir)
+        tasks = simulate.with_annotations(prepared.tasks, config, ids)
+        for task in tasks:  # Label Studio marks imported annotations as ground truth unless told
+            for ann in task["annotations"]:
+                ann["ground_truth"] = False
+        for i in range(0, len(tasks), 2000):
+            studio.import_tasks(pid, tasks[i : i + 2000])
+    return Campaign(config, pid, len(tasks))
+
+
+def child_env(login: server.Login, **extra: str) -> dict[str, str]:
+    """The environment of a child process: this repository on its path, the benchmark's server."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), URL_ENV: login.url, KEY_ENV: login.token, **extra}
+
+
+def _mib(nbytes: float) -> str:
+    return f"{nbytes / 1024**2:,.0f} MiB"
+
+
+def rss_child(what: str, name: str, target: Path, login: server.Login) -> dict[str, Any]:
+    """``bench.rss_child``: one push (``target``: the articles) or full pull (``target``: the
+    output folder) of the project ``name`` in a fresh process; its JSON report, with the load."""
+    load = os.getloadavg()[0]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.rss_child", what, str(CONFIG), name, str(target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(login),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} child failed: {done.stderr[-2000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    report["load"] = load
+    return report
+
+
+def rss_row(title: str, report: dict[str, Any], detail: str) -> Row:
+    """A peak-memory row from a ``bench.rss_child`` report."""
+    worker = int(report["children_maxrss_bytes"])
+    return Row(
+        title,
+        f"peak {_mib(report['maxrss_bytes'])}" + (f" (split worker {_mib(worker)})" if worker else ""),
+        "—",
+        None,
+        "flat in campaign size",
+        None,
+        [
+            f"{detail} in a fresh process (bench/rss_child.py): peak RSS of that process "
+            f"(VmHWM) {_mib(report['maxrss_bytes'])}, of which "
+            f"{_mib(report['baseline_maxrss_bytes'])} was already reached with Python and the "
+            "command's modules imported, before any work"
+            + (
+                f"; its largest child process (push's split worker) peaked at {_mib(worker)}"
+                if worker
+                else ""
+            )
+            + f". That run took {report['seconds']:.2f} s (load {report['load']:.1f}). Compare the "
+            "figure at --sentences 10000 with --sentences 100000: flat means it does not grow with N."
+        ],
+    )
+
+
 # --------------------------------------------------------------------------- rows
 
 
 def bench_push(
-    studio: Studio, workdir: Path, articles_file: Path, login: server.Login
+    studio: Studio, workdir: Path, articles_file: Path, login: server.Login, rss: bool = False
 ) -> tuple[list[Row], Any]:
     """Raw import and push in A-B-B-A order (each into a fresh project; the means are compared),
-    so a drift of the shared machine's load or of the server's state weighs on both alike."""
+    so a drift of the shared machine's load or of the server's state weighs on both alike. With
+    ``rss``, one more push into a fresh project in a fresh process gives push's peak memory."""
     with step("prepare the tasks push would send (read + split + suggestions), for the raw baseline"):
 
         def read_and_split() -> Any:
@@ -366,7 +465,19 @@ def bench_push(
             f"{n:,} tasks): {full_s:.2f} s.",
         ],
     )
-    return [push_row, repush_row], prepared
+    rows = [push_row, repush_row]
+    if rss:
+        with step(f"ours: push of the {n:,} sentences into a fresh project, in a fresh process (peak RSS)"):
+            report = rss_child("push", "bench-push-rss", articles_file, login)
+        assert report["imported"] == n, report
+        rows.append(
+            rss_row(
+                f"peak memory of push, {n:,} sentences (fresh process)",
+                report,
+                f"annotate.studio.push.push of the same {n:,} sentences into a fresh project",
+            )
+        )
+    return rows, prepared
 
 
 def bench_pull(
@@ -375,22 +486,13 @@ def bench_pull(
     prepared: Any,
     login: server.Login,
     change_share: float,
-) -> list[Row]:
+) -> tuple[list[Row], Campaign]:
     """Label Studio's export and the full pull in A-B-B-A order (means compared), then the
-    incremental pull after 1% of the tasks changed."""
-    config = bench_config("bench-pull")
+    incremental pull after 1% of the tasks changed, then one more full pull in a fresh process
+    for its peak memory. Returns the rows and the annotated project (for the status row)."""
+    campaign = annotated_project(studio, workdir, prepared)
+    config, pid, n = campaign.config, campaign.project_id, campaign.tasks
     out = workdir / "exports"
-    with step("setup: 3 annotator users and a project with 3 annotations per task (bulk import)"):
-        ids = annotators(studio)
-        pid = create_project_like_push(studio, config, workdir)
-        tasks = simulate.with_annotations(prepared.tasks, config, ids)
-        for task in tasks:  # Label Studio marks imported annotations as ground truth unless told
-            for ann in task["annotations"]:
-                ann["ground_truth"] = False
-        for i in range(0, len(tasks), 2000):
-            studio.import_tasks(pid, tasks[i : i + 2000])
-    n = len(tasks)
-    del tasks
 
     # the strongest baseline: the fastest way Label Studio offers to read every task and annotation
     exporters: dict[str, Callable[[], Any]] = {
@@ -482,7 +584,15 @@ def bench_pull(
             f"tables and rewriting annotations.parquet/.csv and sentences.parquet ({full.rows:,} rows)."
         ],
     )
-    return [full_row, inc_row]
+    with step(f"ours: full pull of the {n:,} tasks in a fresh process (peak RSS)"):
+        report = rss_child("pull", config.name, workdir / "exports-rss", login)
+    assert report["annotations"] == n * ANNOTATORS, report
+    rss = rss_row(
+        f"peak memory of full pull, {n:,} tasks × {ANNOTATORS} annotations (fresh process)",
+        report,
+        f"annotate.workflows.pull(full=True) of the same project ({report['rows']:,} rows) into a new folder",
+    )
+    return [full_row, inc_row, rss], campaign
 
 
 def _edits(exported: list[dict[str, Any]], count: int) -> list[tuple[int, list[dict[str, Any]]]]:
@@ -497,6 +607,136 @@ def _edits(exported: list[dict[str, Any]], count: int) -> list[tuple[int, list[d
         result[0]["value"] = {"choices": ["Favor" if labels != ["Favor"] else "Against"]}
         found.append((int(ann["id"]), result))
     return found
+
+
+GNU_TIME = Path("/usr/bin/time")
+
+
+def run_cli(args: list[str], env: dict[str, str], workdir: Path) -> tuple[float, int | None, str]:
+    """``annotate ARGS`` (the console script) in a fresh process, as a user runs it: wall-clock
+    seconds from here to its exit, its peak RSS in bytes (None without GNU time) and its output.
+
+    The peak comes from GNU time (``%M``: ``ru_maxrss`` of the process it starts). Not from
+    ``os.wait4`` here: a process started by fork/vfork + exec inherits in ``ru_maxrss`` the peak
+    of the process that started it, which for this benchmark process is far larger than status's
+    own; started by the small ``time`` process, the inherited part is a few MB."""
+    script = Path(sys.executable).with_name("annotate")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "annotate"]
+    rss_file = workdir / "cli-maxrss.txt"
+    rss_file.unlink(missing_ok=True)
+    if GNU_TIME.exists():
+        cmd = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *cmd]
+    began = time.perf_counter()
+    done = subprocess.run([*cmd, *args], capture_output=True, cwd=ROOT, env=env)
+    seconds = time.perf_counter() - began
+    text = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise RuntimeError(f"annotate {' '.join(args)} failed: {done.stderr.decode()[-2000:]}{text}")
+    peak = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        peak = int(rss_file.read_text().split()[-1]) * 1024  # KiB
+    return seconds, peak, text
+
+
+#: The last line of ``annotate status``: "... · full read: 10002 task(s) read in 1.2 s".
+STATUS_TAIL = re.compile(r"(full read|incremental): (\d+) task\(s\) read in ([\d.]+) s")
+STATUS_HEAD = re.compile(r"(\d+) sentences \(\d+ gold, \d+ superseded\) · (\d+) annotations")
+
+
+def bench_status(studio: Studio, workdir: Path, campaign: Campaign, login: server.Login) -> list[Row]:
+    """``annotate status`` (the CLI, a fresh process each time: what the user waits for) with no
+    cache and repeated, in the order cold, warm, warm, cold; then the breakdown in this process."""
+    config, n = campaign.config, campaign.tasks
+    config_file = workdir / f"{config.name}.yaml"
+    text = CONFIG.read_text(encoding="utf-8")
+    config_file.write_text(re.sub(r"(?m)^name: .*$", f"name: {config.name}", text, count=1), encoding="utf-8")
+    cache_root = workdir / "status-cache"  # status keeps its cache in $ANNOTATE_CACHE_DIR/status
+    env = child_env(login, ANNOTATE_CACHE_DIR=str(cache_root))
+    args = ["status", "--config", str(config_file)]
+    runs: dict[str, list[tuple[float, float, int | None, float]]] = {"cold": [], "warm": []}
+
+    def status_once(kind: str, k: int) -> None:
+        if kind == "cold":
+            shutil.rmtree(cache_root, ignore_errors=True)
+        what = "no status cache (full read)" if kind == "cold" else "repeated (incremental, cached)"
+        with step(f"ours {k}/4: annotate status on {n:,} tasks × {ANNOTATORS} annotations, {what}"):
+            load = os.getloadavg()[0]
+            seconds, peak, printed = run_cli(args, env, workdir)
+        tail, head = STATUS_TAIL.search(printed), STATUS_HEAD.search(printed)
+        assert tail is not None and head is not None, printed
+        assert tail.group(1) == ("full read" if kind == "cold" else "incremental"), printed
+        assert int(head.group(1)) >= n and int(head.group(2)) == n * ANNOTATORS, printed
+        runs[kind].append((seconds, load, peak, float(tail.group(3))))
+
+    status_once("cold", 1)
+    status_once("warm", 2)
+    status_once("warm", 3)
+    status_once("cold", 4)
+    cache_files = sorted((cache_root / "status").glob("*.json"))
+    cache_mb = sum(f.stat().st_size for f in cache_files) / 1e6
+
+    with step("breakdown: Python start + importing the CLI and annotate.studio.status (fresh process)"):
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import annotate.cli, annotate.studio.status"],
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
+        import_s = time.perf_counter() - began
+    lib_cache = workdir / "status-library-cache"
+    with step("breakdown: annotate.studio.status.status in this process, no cache, then repeated"):
+        lib_cold_s, lib_cold = timed(lambda: status(config, studio, cache_dir=lib_cache))
+        lib_warm_s, lib_warm = timed(lambda: status(config, studio, cache_dir=lib_cache))
+    assert lib_cold.full and not lib_warm.full, (lib_cold, lib_warm)
+    with step(f"breakdown: reading every task's status fields alone ({n:,} tasks, pages of 1,000)"):
+        read_s, _ = timed(
+            lambda: sum(
+                len(page) for page, _ in studio.iter_task_pages(campaign.project_id, include=STATUS_FIELDS)
+            )
+        )
+
+    def row(kind: str, title: str) -> Row:
+        (a, load_a, peak_a, own_a), (b, load_b, peak_b, own_b) = runs[kind]
+        mean = (a + b) / 2
+        peaks = [p for p in (peak_a, peak_b) if p is not None]
+        return Row(
+            f"annotate status on {n:,} tasks × {ANNOTATORS} annotations, {title}",
+            _fmt_s(mean) + (f" (peak {_mib(max(peaks))})" if peaks else ""),
+            "—",
+            None,
+            "≤ 2 s",
+            mean <= 2.0,
+            [
+                f"`annotate status` (the console script) in a fresh process, wall clock from start to "
+                f"exit (what the user waits for), mean of two runs in the order cold, warm, warm, cold: "
+                f"{a:.2f} s (load {load_a:.1f}) and {b:.2f} s (load {load_b:.1f}); the time status "
+                f"itself reports on its last line: {own_a:.1f} / {own_b:.1f} s"
+                + (
+                    f"; peak RSS of that process (GNU time %M) {' / '.join(_mib(p) for p in peaks)}."
+                    if peaks
+                    else "."
+                )
+            ],
+        )
+
+    cold, warm = (
+        row("cold", "first call (no status cache: every task read)"),
+        row("warm", "repeated (status cache: only changed tasks read)"),
+    )
+    cold.notes.append(
+        f"breakdown, timed separately: Python start + imports of the CLI {import_s:.2f} s; the library "
+        f"call annotate.studio.status.status in the benchmark's process {lib_cold_s:.2f} s "
+        f"({lib_cold.fetched:,} tasks read); the same read of every task's status fields "
+        f"(/api/tasks with status's sparse fields, pages of 1,000) alone {read_s:.2f} s; the cache "
+        f"it writes: {cache_mb:.1f} MB of JSON."
+    )
+    warm.notes.append(
+        f"breakdown: Python start + imports {import_s:.2f} s; the library call in the benchmark's "
+        f"process {lib_warm_s:.2f} s ({lib_warm.fetched:,} tasks read; it loads the {cache_mb:.1f} MB cache, "
+        "asks for the tasks changed since its watermark and for the drafts, and counts)."
+    )
+    return [cold, warm]
 
 
 def bench_summarize(workdir: Path, rows: int) -> list[Row]:
@@ -697,8 +937,20 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="2,000 sentences, 100,000 rows, 1 MB: a smoke run"
     )
     parser.add_argument("--database", choices=server.DATABASES, default="sqlite")
-    parser.add_argument("--only", default="push,pull,summarize,split", help="comma-separated rows to run")
-    parser.add_argument("--out", type=Path, default=BENCHMARKS, help="Markdown file to update ('-': none)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Label Studio web worker processes (more than 1: PostgreSQL)"
+    )
+    parser.add_argument(
+        "--only",
+        default="push,pull,summarize,split",
+        help="comma-separated rows: push, pull, status, summarize, split (status runs the push's work)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCHMARKS,
+        help="Markdown file to update ('-': print the section instead)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (and its server data)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -717,10 +969,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ANNOTATE_CACHE_DIR"] = str(workdir / "cache")  # push records and status caches
     try:
         vers = versions(None, "(not used)")
-        if only & {"push", "pull"}:
+        if only & {"push", "pull", "status"}:
             with step(f"start an embedded Label Studio on {args.database} in {data_dir}"):
                 info = server.start_server(
-                    data_dir, port=server.free_port(), timeout=900, database=args.database
+                    data_dir,
+                    port=server.free_port(),
+                    timeout=900,
+                    database=args.database,
+                    workers=args.workers,
                 )
             login = server.read_login(data_dir)
             assert login is not None
@@ -728,11 +984,17 @@ def main(argv: list[str] | None = None) -> int:
                 vers = versions(studio, info.database)
                 articles = textgen.articles_with_sentences(sizes.sentences)
                 articles_file = textgen.write_jsonl(articles, workdir / "articles.jsonl")
-                push_rows, prepared = bench_push(studio, workdir, articles_file, login)
+                push_rows, prepared = bench_push(studio, workdir, articles_file, login, rss="push" in only)
                 if "push" in only:
                     rows += push_rows
+                campaign = None
                 if "pull" in only:
-                    rows += bench_pull(studio, workdir, prepared, login, sizes.change_share)
+                    pull_rows, campaign = bench_pull(studio, workdir, prepared, login, sizes.change_share)
+                    rows += pull_rows
+                if "status" in only:
+                    if campaign is None:  # the pull row's project, made the same way
+                        campaign = annotated_project(studio, workdir, prepared)
+                    rows += bench_status(studio, workdir, campaign, login)
                 del prepared
         if "summarize" in only:
             rows += bench_summarize(workdir, sizes.summarize_rows)
@@ -750,7 +1012,8 @@ def main(argv: list[str] | None = None) -> int:
     label = "Quick run" if args.quick else "Full run"
     console.print(render(rows, f"annotate benchmark — {label.lower()} ({args.database})"))
     record = {
-        "label": f"{label} ({args.database})",
+        "label": f"{label} ({args.database}"
+        + (f", {args.workers} Label Studio web workers)" if args.workers > 1 else ")"),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "versions": vers,
@@ -761,7 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("summarize", f"{sizes.summarize_rows:,} annotation rows"),
                 ("split", f"{sizes.split_bytes / 1e6:.0f} MB of text"),
             )
-            if key in only or (key == "push" and "pull" in only)
+            if key in only or (key == "push" and only & {"pull", "status"})
         ),
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
@@ -770,8 +1033,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     if str(args.out) != "-":
         key = ("quick" if args.quick else "full") + ("" if args.database == "sqlite" else f"-{args.database}")
+        key += f"-w{args.workers}" if args.workers > 1 else ""
         write_benchmarks(markdown(rows, record), key, args.out)
         console.print(f"wrote {args.out}")
+    else:  # nothing written: the section (table and measured details) on standard output
+        print(markdown(rows, record), end="")
     missed = [row.name for row in rows if row.met is False]
     return 1 if args.strict and missed else 0
 

@@ -2,8 +2,9 @@
 
 Prints one JSON line: rows, seconds to load the Parquet files, seconds of ``compute_tables``,
 optionally seconds of the whole ``summarize`` (tables + CSV/HTML/XLSX writing), and the peak
-resident memory of this process (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: interpreter,
-libraries, the loaded tables and everything computed from them).
+resident memory of this process (``VmHWM``, as ``bench.rss_child`` reads it: interpreter,
+libraries, the loaded tables and everything computed from them; not ``ru_maxrss``, which a
+process started by fork + exec inherits from its parent when the parent's peak is higher).
 
     python -m bench.summarize_child OUT_DIR CONFIG_YAML NAME [--write]
 """
@@ -11,10 +12,11 @@ libraries, the loaded tables and everything computed from them).
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
+
+from bench.rss_child import _peak
 
 
 def main(argv: list[str]) -> int:
@@ -43,7 +45,7 @@ def main(argv: list[str]) -> int:
     if write:
         summarize(config, out_dir)
         report["summarize_seconds"] = time.perf_counter() - computed
-    report["maxrss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    report["maxrss_bytes"] = _peak()
     print(json.dumps(report))
     return 0
 
