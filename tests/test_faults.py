@@ -143,9 +143,9 @@ def test_pull_killed_midway_keeps_previous_exports(tmp_path, make_project, label
     before = _digest(folder)
 
     class CrashingStudio(Studio):
-        def export_tasks(self, project_id: int):  # type: ignore[override]
+        def export_task_chunks(self, project_id: int, *args, **kwargs):  # type: ignore[override]
             _kill(label_studio.data_dir)
-            return super().export_tasks(project_id)
+            return super().export_task_chunks(project_id, *args, **kwargs)
 
     try:
         with CrashingStudio(conn) as studio, pytest.raises(ServerError):

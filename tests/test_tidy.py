@@ -67,3 +67,36 @@ def test_python_offsets_keep_offsets_that_already_match():
     assert python_offsets("abc 😀 def", 0, 3, "abc") == (0, 3)
     assert python_offsets("abc 😀 def", 6, 9, "def") == (6, 9)  # Python indices already right
     assert python_offsets("abc 😀 def", 7, 10, "def") == (6, 9)  # UTF-16 units converted
+
+
+def test_chunked_tables_equal_the_whole_export() -> None:
+    """A full pull tidies the export a chunk at a time and concatenates: the same tables, dtypes
+    included, as tidying every task at once, also when a chunk lacks a column's values (no
+    author, no annotation, only skips)."""
+    import copy
+
+    from annotate.studio.pull import _concat, tidy_sentences
+
+    tasks = []
+    for i in range(23):
+        task = copy.deepcopy(TASK)
+        task["id"] = 100 + i
+        task["data"] = {**task["data"], "sentence_id": f"s{i}", "doc_id": f"d{i // 5}"}
+        if i % 5 == 0:
+            task["data"]["metadata"] = {"author": f"Writer {i}"}
+        if i % 4 == 1:
+            task["annotations"] = []
+        elif i % 4 == 2:
+            task["annotations"] = [task["annotations"][1]]
+        for j, ann in enumerate(task["annotations"]):
+            ann["id"] = 1000 + 10 * i + j
+        tasks.append(task)
+    users = {2: "a@example.org"}
+    for size in (1, 4, 7, 23):
+        chunks = [tasks[k : k + size] for k in range(0, len(tasks), size)]
+        annotations = _concat(
+            [tidy_annotations(c, users) for c in chunks], lambda: tidy_annotations([], users)
+        )
+        sentences = _concat([tidy_sentences(c) for c in chunks], lambda: tidy_sentences([]))
+        pd.testing.assert_frame_equal(annotations, tidy_annotations(tasks, users))
+        pd.testing.assert_frame_equal(sentences, tidy_sentences(tasks))

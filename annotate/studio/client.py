@@ -11,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import gc
+import io
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 import httpx
 from label_studio_sdk.base_client import LabelStudioBase as LabelStudio
@@ -38,6 +40,8 @@ LEARNED_MODEL_PREFIX = "annotate-tfidf-lr-"
 PAGE_SIZE = 1000
 #: Title of the export snapshots a full pull creates (and deletes after downloading).
 SNAPSHOT_TITLE = "annotate pull"
+#: Tasks parsed at a time from an export (``Studio.export_task_chunks``).
+EXPORT_CHUNK = 2_000
 #: A snapshot of ours this old was left by a pull that was killed: the next pull deletes it.
 STALE_SNAPSHOT = timedelta(hours=6)
 
@@ -339,14 +343,23 @@ class Studio:
         return [int(t) for t in data.get("task_ids", [])]
 
     def export_tasks(self, project_id: int, poll: float = 0.5, wait: float = 3600.0) -> list[dict[str, Any]]:
-        """Every task with its annotations (all of them: submitted, skipped and ground truth).
+        """Every task with its annotations (all of them: submitted, skipped and ground truth),
+        as one list: ``export_task_chunks`` joined."""
+        return [task for chunk in self.export_task_chunks(project_id, poll=poll, wait=wait) for task in chunk]
+
+    def export_task_chunks(
+        self, project_id: int, chunk: int = EXPORT_CHUNK, poll: float = 0.5, wait: float = 3600.0
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every task with its annotations, ``chunk`` tasks at a time, in the export's order.
 
         Uses Label Studio's export *snapshot* API: create a JSON snapshot (synchronous on a
         server without Redis, polled until completed on one with background workers), download
-        it and delete it from the server's disk. Annotators and drafts come as user/draft ids.
-        A server without the snapshot API gets the one-request project export instead.
-        Snapshots of earlier pulls that were killed before deleting theirs (older than
-        ``STALE_SNAPSHOT``) are deleted first.
+        it to a temporary file and delete it from the server's disk, then parse the file as it
+        is read (``iter_json_array``): only one chunk of parsed tasks is in memory at a time,
+        however large the project (a 100,000-task export parsed whole took 3 GB). Annotators
+        and drafts come as user/draft ids. A server without the snapshot API gets the
+        one-request project export instead. Snapshots of earlier pulls that were killed before
+        deleting theirs (older than ``STALE_SNAPSHOT``) are deleted first.
         """
         self._delete_stale_snapshots(project_id)
         created = self.request(
@@ -366,30 +379,63 @@ class Studio:
             ok=(200, 201, 404, 405),
         )
         if created.status_code in (404, 405):
-            return self._export_in_one_request(project_id)
+            tasks = self._export_in_one_request(project_id)
+            for start in range(0, len(tasks), chunk):
+                yield tasks[start : start + chunk]
+            return
         snapshot = created.json()
         export_id = int(snapshot["id"])
         detail = f"api/projects/{project_id}/exports/{export_id}"
-        try:
-            deadline = time.monotonic() + wait
-            while snapshot.get("status") not in ("completed", "failed"):
-                if time.monotonic() > deadline:
+        with tempfile.TemporaryFile() as file:
+            try:
+                deadline = time.monotonic() + wait
+                while snapshot.get("status") not in ("completed", "failed"):
+                    if time.monotonic() > deadline:
+                        raise ServerError(
+                            f"Label Studio at {self.url} did not finish exporting project {project_id}"
+                        )
+                    time.sleep(poll)
+                    snapshot = self.get_json(detail)
+                if snapshot.get("status") == "failed":
                     raise ServerError(
-                        f"Label Studio at {self.url} did not finish exporting project {project_id}"
+                        f"Label Studio at {self.url} failed to export project {project_id} (see its log)"
                     )
-                time.sleep(poll)
-                snapshot = self.get_json(detail)
-            if snapshot.get("status") == "failed":
-                raise ServerError(
-                    f"Label Studio at {self.url} failed to export project {project_id} (see its log)"
-                )
-            resp = self.request("GET", f"{detail}/download", params={"exportType": "JSON"}, timeout=wait)
+                self._download(f"{detail}/download", {"exportType": "JSON"}, file, wait)
+            finally:
+                # the snapshot is a full copy of the project on the server's disk
+                with contextlib.suppress(ServerError):
+                    self.request("DELETE", detail, retries=0, ok=(200, 204, 404))
+            file.seek(0)
+            text = io.TextIOWrapper(file, encoding="utf-8")
+            batch: list[dict[str, Any]] = []
             with paused_gc():
-                return list(json.loads(resp.content))
-        finally:
-            # the snapshot is a full copy of the project on the server's disk
-            with contextlib.suppress(ServerError):
-                self.request("DELETE", detail, retries=0, ok=(200, 204, 404))
+                for task in iter_json_array(text):
+                    batch.append(task)
+                    if len(batch) >= chunk:
+                        yield batch
+                        batch = []
+            if batch:
+                yield batch
+
+    def _download(self, path: str, params: dict[str, Any], file: BinaryIO, timeout: float) -> None:
+        """GET ``path`` into ``file``, streamed (the body is never held in memory whole)."""
+        url = f"{self.url.rstrip('/')}/{path.lstrip('/')}"
+        headers = self.client._client_wrapper.get_headers()
+        try:
+            with self._http.stream("GET", url, params=params, headers=headers, timeout=timeout) as resp:
+                if resp.status_code != 200:
+                    resp.read()
+                    raise ServerError(
+                        f"Label Studio at {self.url} answered HTTP {resp.status_code} to GET /{path}: "
+                        f"{_detail(resp)}"
+                    )
+                for block in resp.iter_bytes(1 << 20):
+                    file.write(block)
+        except httpx.TransportError as exc:
+            raise ServerError(
+                f"Label Studio at {self.url} dropped the connection while sending the export "
+                f"({type(exc).__name__})"
+            ) from None
 
     def _delete_stale_snapshots(self, project_id: int, older_than: timedelta = STALE_SNAPSHOT) -> int:
         """Delete this tool's export snapshots of the project created before ``older_than`` ago
@@ -562,6 +608,54 @@ class Studio:
 
     def delete_annotation(self, annotation_id: int) -> None:
         self.request("DELETE", f"api/annotations/{annotation_id}/")
+
+
+def iter_json_array(text: IO[str], block: int = 1 << 22) -> Iterator[Any]:
+    """The elements of the JSON array in ``text``, one at a time, reading ``block`` characters
+    at a time: memory holds one block and one element, not the whole document.
+    ``json.JSONDecodeError`` (a ``ValueError``) when the text is not one JSON array."""
+    decoder = json.JSONDecoder()
+    buffer, pos, done = text.read(block), 0, False
+
+    def skip(chars: str) -> None:
+        nonlocal buffer, pos, done
+        while True:
+            while pos < len(buffer) and buffer[pos] in chars:
+                pos += 1
+            if pos < len(buffer) or done:
+                return
+            buffer, pos = text.read(block), 0
+            done = not buffer
+
+    skip(" \t\r\n")
+    if pos >= len(buffer) or buffer[pos] != "[":
+        raise json.JSONDecodeError("expected a JSON array", buffer, pos)
+    pos += 1
+    first = True
+    while True:
+        skip(" \t\r\n")
+        if pos < len(buffer) and buffer[pos] == "]":
+            return
+        if not first:
+            if pos >= len(buffer) or buffer[pos] != ",":
+                raise json.JSONDecodeError("expected ',' or ']' in a JSON array", buffer, pos)
+            pos += 1
+            skip(" \t\r\n")
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, pos)
+            except json.JSONDecodeError:
+                if done:
+                    raise
+                complete = False
+            else:  # a number cut by the block ends early ("0." of "0.5"): see what follows it
+                complete = done or (end < len(buffer) and buffer[end] in " \t\r\n,]")
+            if complete:
+                break
+            more = text.read(block)  # an element cut by the block: read on
+            buffer, pos, done = buffer[pos:] + more, 0, not more
+        yield value
+        pos, first = end, False
 
 
 def encode_tasks(body: Any) -> bytes:

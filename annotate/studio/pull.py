@@ -213,6 +213,13 @@ def tidy_sentences(tasks: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
+def _concat(parts: list[pd.DataFrame], empty: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' tables as one (the empty table when there were none)."""
+    if not parts:
+        return empty()
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
 def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     sentences = sentences.sort_values(["doc_id", "sentence_index", "task_id"], kind="stable").reset_index(
         drop=True
@@ -311,15 +318,19 @@ def pull_tables(
             sentences = sentences[sentences["task_id"].isin(alive)]
         tasks_fetched = len(fetched)
     else:
-        tasks = studio.export_tasks(pid)
-        if progress:
-            progress(len(tasks), len(tasks))
-        closed += unseal_tasks(tasks, keys)
-        with paused_gc():
-            annotations = tidy_annotations(tasks, users)
-            sentences = tidy_sentences(tasks)
-        tasks_fetched = len(tasks)
-        del tasks
+        # a chunk of the export at a time: memory holds the tidy rows, not every parsed task
+        ann_parts, sent_parts, tasks_fetched = [], [], 0
+        for chunk in studio.export_task_chunks(pid):
+            closed += unseal_tasks(chunk, keys)
+            with paused_gc():
+                ann_parts.append(tidy_annotations(chunk, users))
+                sent_parts.append(tidy_sentences(chunk))
+            tasks_fetched += len(chunk)
+            if progress:
+                progress(tasks_fetched, tasks_fetched)
+        annotations = _concat(ann_parts, lambda: tidy_annotations([], users))
+        sentences = _concat(sent_parts, lambda: tidy_sentences([]))
+        del ann_parts, sent_parts
 
     order = {email: uid for uid, email in users.items()}
     annotations["annotator"] = keys.display(annotations["annotator"], show_names, order)
