@@ -584,15 +584,21 @@ def bench_pull(
             f"tables and rewriting annotations.parquet/.csv and sentences.parquet ({full.rows:,} rows)."
         ],
     )
+    return [full_row, inc_row, pull_rss_row(workdir, campaign, login)], campaign
+
+
+def pull_rss_row(workdir: Path, campaign: Campaign, login: server.Login) -> Row:
+    """Peak memory of a full pull of the annotated project, in a fresh process (also alone:
+    ``--only pull-rss``, without the export sweep)."""
+    n = campaign.tasks
     with step(f"ours: full pull of the {n:,} tasks in a fresh process (peak RSS)"):
-        report = rss_child("pull", config.name, workdir / "exports-rss", login)
+        report = rss_child("pull", campaign.config.name, workdir / "exports-rss", login)
     assert report["annotations"] == n * ANNOTATORS, report
-    rss = rss_row(
+    return rss_row(
         f"peak memory of full pull, {n:,} tasks × {ANNOTATORS} annotations (fresh process)",
         report,
         f"annotate.workflows.pull(full=True) of the same project ({report['rows']:,} rows) into a new folder",
     )
-    return [full_row, inc_row, rss], campaign
 
 
 def _edits(exported: list[dict[str, Any]], count: int) -> list[tuple[int, list[dict[str, Any]]]]:
@@ -943,7 +949,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="push,pull,summarize,split",
-        help="comma-separated rows: push, pull, status, summarize, split (status runs the push's work)",
+        help="comma-separated rows: push, pull, pull-rss (the full pull's peak memory alone), status, "
+        "summarize, split (status and pull-rss run the push's work)",
     )
     parser.add_argument(
         "--out",
@@ -969,7 +976,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ANNOTATE_CACHE_DIR"] = str(workdir / "cache")  # push records and status caches
     try:
         vers = versions(None, "(not used)")
-        if only & {"push", "pull", "status"}:
+        if only & {"push", "pull", "pull-rss", "status"}:
             with step(f"start an embedded Label Studio on {args.database} in {data_dir}"):
                 info = server.start_server(
                     data_dir,
@@ -995,6 +1002,10 @@ def main(argv: list[str] | None = None) -> int:
                     if campaign is None:  # the pull row's project, made the same way
                         campaign = annotated_project(studio, workdir, prepared)
                     rows += bench_status(studio, workdir, campaign, login)
+                if "pull-rss" in only and "pull" not in only:
+                    if campaign is None:
+                        campaign = annotated_project(studio, workdir, prepared)
+                    rows.append(pull_rss_row(workdir, campaign, login))
                 del prepared
         if "summarize" in only:
             rows += bench_summarize(workdir, sizes.summarize_rows)
@@ -1024,7 +1035,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("summarize", f"{sizes.summarize_rows:,} annotation rows"),
                 ("split", f"{sizes.split_bytes / 1e6:.0f} MB of text"),
             )
-            if key in only or (key == "push" and only & {"pull", "status"})
+            if key in only or (key == "push" and only & {"pull", "pull-rss", "status"})
         ),
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
