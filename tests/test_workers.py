@@ -25,6 +25,10 @@ from test_server import _listen_addresses
 
 from annotate.errors import ServerError, UsageError
 from annotate.studio import postgres, server, workers
+from annotate.studio.client import Connection, Studio
+from annotate.studio.push import prepare, push
+from annotate.studio.status import status
+from annotate.workflows import pull
 
 WORKERS = 2
 
@@ -158,6 +162,28 @@ def test_two_workers_serve_requests_with_the_admin_token(workers_server: server.
             break
     print(f"\nrequests served per worker: {served}")
     assert len(served) == WORKERS and all(n > 0 for n in served.values()), served
+
+
+def test_push_pull_and_status_through_the_workers(
+    workers_server: server.ServerInfo, make_project, tmp_path
+) -> None:
+    """The whole loop against several workers: push, a full and an incremental pull and status,
+    which read the server's clock from the HTTP Date header (uWSGI sends none of its own:
+    annotate.studio.wsgi adds it)."""
+    login = server.read_login(workers_server.data_dir)
+    assert login is not None
+    config, cfg_path = make_project()
+    article = tmp_path / "talks.txt"
+    article.write_text("Officials met in Geneva on Monday. The talks went on for hours.", encoding="utf-8")
+    with Studio(Connection(login.url, login.token, str(login.path))) as studio:
+        assert studio.request("GET", "health").headers.get("date")
+        pushed = push(prepare([article], config, cfg_path), config, studio)
+        assert pushed.imported == 2
+        full = pull(config, studio, tmp_path / "exports", full=True)
+        again = pull(config, studio, tmp_path / "exports")
+        progress = status(config, studio, cache_dir=tmp_path / "status")
+    assert (full.sentences, full.full, again.full, again.sentences) == (2, True, False, 2)
+    assert progress.sentences == 2 and progress.coverage[0] == 2
 
 
 def test_running_server_is_found_and_a_different_count_refused(workers_server: server.ServerInfo) -> None:

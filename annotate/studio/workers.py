@@ -1,7 +1,8 @@
 """Several Label Studio web workers: uWSGI (``pyuwsgi``), as in Label Studio's own deployment.
 
 ``annotate serve --workers N`` (N > 1) serves Label Studio's WSGI application
-(``label_studio.core.wsgi:application``) with N uWSGI worker processes under one master, the way
+(``label_studio.core.wsgi:application``, with the ``Date`` header of ``annotate.studio.wsgi``)
+with N uWSGI worker processes under one master, the way
 Label Studio's Docker image does (its ``deploy/uwsgi.ini``), instead of the one process of
 ``label-studio start`` (Django's ``runserver``). Only on PostgreSQL: several processes writing to
 one SQLite file lock each other out.
@@ -34,8 +35,9 @@ from typing import Any
 
 from annotate.studio.ports import free_port
 
-#: The WSGI application uWSGI loads in each worker (Label Studio's ``core/wsgi.py``).
-APPLICATION = "label_studio.core.wsgi:application"
+#: The WSGI application uWSGI loads in each worker: Label Studio's ``core/wsgi.py`` with a ``Date``
+#: header on every response (``annotate.studio.wsgi``).
+APPLICATION = "annotate.studio.wsgi:application"
 #: The socket between uWSGI's HTTP router and its workers, in the data folder.
 WORKER_SOCKET = "uwsgi.sock"
 #: uWSGI's stats server (JSON: the workers, their pids and request counts), in the data folder.
