@@ -68,7 +68,7 @@ from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_t
 from annotate.studio.client import LEARNED_MODEL_PREFIX, Studio, encode_tasks, push_stamp
 from annotate.studio.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.studio.interface import build_label_config, guidelines_html
-from annotate.studio.tasks import TaskStream, _blind, article_tasks
+from annotate.studio.tasks import TaskStream, article_tasks, split_blinded
 
 #: Tasks per import request.
 BATCH_SIZE = 2000
@@ -112,7 +112,7 @@ def _shape_gold(task: dict[str, Any], blind: Sequence[str]) -> dict[str, Any]:
     """A gold task with the same data keys as the others, so nothing gives it away."""
     data = dict(task["data"])
     data.setdefault("paragraph_text", data.get("text", ""))
-    shown, hidden = _blind(data, blind)
+    shown, hidden = split_blinded(data, blind)
     return {**task, "data": shown, "meta": hidden}
 
 

@@ -288,6 +288,20 @@ def label_studio_env(login: Login, data_dir: Path, base: Mapping[str, str] | Non
     return env
 
 
+def _spawn(cmd: list[str], env: Mapping[str, str], data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a Label Studio process in its own session, its output appended to ``log_path``."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env),
+            cwd=data_dir,
+            start_new_session=True,
+        )
+
+
 def sqlite_path(env: Mapping[str, str], data_dir: Path) -> Path:
     """The SQLite file Label Studio uses in ``env``: its ``DATABASE_NAME`` setting, else
     ``<data dir>/label_studio.sqlite3`` (Label Studio's default)."""
@@ -477,16 +491,7 @@ def start_server(
                 _PRELUDE + web_workers.SERVE,
                 *web_workers.uwsgi_options(HOST, port, count, data_dir),
             ]
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=data_dir,
-                start_new_session=True,
-            )
+        proc = _spawn(cmd, env, data_dir, log_path)
         state = {"pid": proc.pid, "port": port, "database": database, "postgres": postgres_kind}
         if count > 1:
             state["workers"] = count
@@ -550,16 +555,7 @@ def _init_label_studio(
         "--log-level",
         LOG_LEVEL,
     ]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(env),
-            cwd=data_dir,
-            start_new_session=True,
-        )
+    proc = _spawn(cmd, env, data_dir, log_path)
     try:
         code = proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
     except subprocess.TimeoutExpired:

@@ -24,7 +24,15 @@ from annotate.keys import ProjectKeys
 from annotate.studio.blinding import AUTHOR_KEYS, blind_task, is_blinded
 from annotate.studio.client import paused_gc
 
-__all__ = ["LOOKAHEAD", "PIPELINE_CHARS", "RUN_CHARS", "TaskStream", "article_tasks", "task_payloads"]
+__all__ = [
+    "LOOKAHEAD",
+    "PIPELINE_CHARS",
+    "RUN_CHARS",
+    "TaskStream",
+    "article_tasks",
+    "split_blinded",
+    "task_payloads",
+]
 
 #: Characters of articles split at a time (about 500 news sentences).
 RUN_CHARS = 75_000
@@ -35,7 +43,7 @@ LOOKAHEAD = 40
 PIPELINE_CHARS = 50_000
 
 
-def _blind(data: dict[str, Any], blind: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_blinded(data: dict[str, Any], blind: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split task data into what annotators may see and the blinded ``meta``."""
     shown = dict(data)
     hidden: dict[str, Any] = {}
@@ -106,7 +114,7 @@ def task_payloads(
             "schema_version": TASK_SCHEMA_VERSION,
             "annotate_version": __version__,
         }
-        shown, hidden = _blind(data, blind)
+        shown, hidden = split_blinded(data, blind)
         tasks.append(blind_task(shown, hidden, keys) if sealed and keys else {"data": shown, "meta": hidden})
     return tasks
 
