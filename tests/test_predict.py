@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import scipy.sparse as sp
 import yaml
 from sklearn.feature_extraction.text import CountVectorizer
 from typer.testing import CliRunner
@@ -190,8 +192,12 @@ def test_batch_predictor_gives_predict_proba(kind: str) -> None:
         np.testing.assert_allclose(got[field].sum(axis=1), 1.0, atol=1e-12)
 
 
-def test_counts_are_the_vectorizers_own() -> None:
-    """The word and char_wb count matrices equal CountVectorizer.transform's, entry for entry."""
+@pytest.mark.parametrize("dense_limit", [None, 0], ids=["dense trie", "sorted-array trie"])
+def test_counts_are_the_vectorizers_own(dense_limit: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The word and char_wb count matrices equal CountVectorizer.transform's, entry for entry,
+    whether the trie's levels are dense tables or sorted arrays (a large vocabulary's)."""
+    if dense_limit is not None:
+        monkeypatch.setattr(batch_module, "_DENSE_LIMIT", dense_limit)
     models = _model_sets()["different sentences"]
     plan = BatchPredictor(models)._plan
     assert plan is not None
@@ -209,6 +215,25 @@ def test_counts_are_the_vectorizers_own() -> None:
             assert (own != expected).nnz == 0
             np.testing.assert_array_equal(own.indptr, expected.indptr)
             np.testing.assert_array_equal(own.indices, expected.indices)  # same order in each row
+
+
+@pytest.mark.parametrize(
+    ("n_docs", "n_columns", "n"),
+    [(0, 5, 0), (1, 1, 7), (3, 1, 20), (7, 16, 300), (7, 17, 300), (50, 1000, 5000), (2**20, 2**13, 3000)],
+)
+def test_count_matrix_is_scipys_sum_of_duplicates(n_docs: int, n_columns: int, n: int) -> None:
+    """``_count_matrix`` against SciPy's COO → CSR (which sums repeated entries), including keys
+    past 32 bits (2**20 rows × 2**13 columns) and column counts on both sides of a power of two."""
+    rng = np.random.default_rng(n_docs + n_columns)
+    docs = rng.integers(0, max(n_docs, 1), n).astype(np.int32)
+    columns = rng.integers(0, n_columns, n).astype(np.int32)
+    got = batch_module._count_matrix(docs, columns, n_docs, n_columns)
+    expected = sp.coo_matrix((np.ones(n), (docs, columns)), shape=(n_docs, n_columns)).tocsr()
+    expected.sum_duplicates()
+    assert got.shape == expected.shape and got.dtype == np.float64
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_array_equal(got.data, expected.data)
 
 
 @pytest.mark.skipif(not embedding_available(), reason="needs the embed extra (wordllama)")
@@ -515,3 +540,11 @@ def test_cli_push_is_strict_unless_told_to_skip(tmp_path, monkeypatch):
     assert "warning: skipped 2 bad row(s)" in skipping.output and str(listing) in skipping.output
     assert len(listing.read_text(encoding="utf-8").splitlines()) == 2
     assert skipping.exit_code == 3  # read and checked, then no server to push to
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_predict_keeps_freed_memory_on_glibc() -> None:
+    """glibc accepts both settings (it refuses an mmap threshold above its 32 MB maximum)."""
+    from annotate.model.predict import _keep_freed_memory
+
+    assert _keep_freed_memory() is True

@@ -64,7 +64,7 @@ CHECK_ROWS = 256
 #: Largest difference allowed between the two ways (measured: under 2e-15).
 TOLERANCE = 1e-9
 #: Entries of a trie level's dense table above which it is a sorted array instead.
-_DENSE_LIMIT = 4_000_000
+_DENSE_LIMIT = 8_000_000  # 32 MB of int32
 
 
 class BatchPredictor:
@@ -317,26 +317,35 @@ def _columns(counts: sp.csr_matrix, mapping: np.ndarray) -> sp.csr_matrix:
 
 def _count_matrix(docs: np.ndarray, columns: np.ndarray, n_docs: int, n_columns: int) -> sp.csr_matrix:
     """Occurrences ``(docs[i], columns[i])`` counted into a float64 CSR matrix in canonical form
-    (each row's columns sorted, no repeats), as ``CountVectorizer`` makes it. The keys are sorted
-    as 32-bit integers when they fit (a batch of 10,000 sentences and 400,000 columns does)."""
-    if n_docs * n_columns < 2**32:
+    (each row's columns sorted, no repeats), as ``CountVectorizer`` makes it.
+
+    Each occurrence becomes one key, the document in the high bits and the column in the low
+    ``shift`` bits (a power-of-two stride, so both come back by a shift and a mask, not a
+    division); the keys are sorted, as 32-bit integers when they fit (a batch of 10,000
+    sentences and 400,000 columns does), runs of equal keys counted, and each row's start found
+    by a binary search for its first possible key.
+    """
+    shift = int(max(n_columns, 1) - 1).bit_length()
+    if n_docs << shift < 2**32:
         keys = docs.astype(np.uint32)
-        keys *= np.uint32(n_columns)
-        keys += columns.astype(np.uint32)
+        keys <<= np.uint32(shift)
+        keys |= columns.astype(np.uint32)
     else:
-        keys = docs.astype(np.int64) * n_columns + columns
+        keys = docs.astype(np.int64) << shift
+        keys |= columns.astype(np.int64)
     keys.sort()
-    first = np.ones(len(keys), dtype=bool)
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     del first
     unique = keys[starts]
     counts = np.diff(starts, append=len(keys)).astype(np.float64)
     del keys, starts
-    rows = unique // unique.dtype.type(max(n_columns, 1))
-    indices = (unique - rows * unique.dtype.type(n_columns)).astype(np.int32)
-    indptr = np.zeros(n_docs + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+    kind = unique.dtype.type
+    indices = (unique & kind((1 << shift) - 1)).astype(np.int32)
+    row_starts = np.arange(n_docs + 1, dtype=unique.dtype) << kind(shift)
+    indptr = np.searchsorted(unique, row_starts).astype(np.int32)
     matrix = sp.csr_matrix((counts, indices, indptr), shape=(n_docs, n_columns))
     matrix.has_sorted_indices = True
     return matrix
@@ -393,7 +402,10 @@ class _Trie:
     a prefix of k − 1 characters, id of the next character) to the node of the k-character prefix
     (0: no vocabulary n-gram starts so). ``term[k][node]`` is the column of the n-gram the node
     spells, −1 when it is only a prefix. Character ids: 1.. for the vocabulary's characters,
-    0 for any other (which no node follows).
+    0 for any other (which no node follows). Past the first level node 0 is a dead end that every
+    level maps to itself (no level's keys start from it), so ``counts`` walks every position
+    through every level with contiguous slices instead of dropping dead positions as it goes:
+    cheaper, since four in five positions of news text are still alive at the fifth character.
     """
 
     def __init__(self, terms: list[str]) -> None:
@@ -433,26 +445,24 @@ class _Trie:
         size = len(codes)
         ids = self.lut[np.minimum(codes, len(self.lut) - 1)]
         ids = np.concatenate([ids, np.zeros(self.depth, dtype=np.int32)])  # nothing follows the end
-        position: np.ndarray = np.arange(size, dtype=np.int32)
-        node: np.ndarray = np.zeros(size, dtype=np.int32)
-        found_at: list[np.ndarray] = [np.zeros(0, dtype=np.int32)]
+        node: np.ndarray = np.zeros(size, dtype=np.int32)  # every position starts at the root
+        width = np.int32(self.width)
+        found_at: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         found: list[np.ndarray] = [np.zeros(0, dtype=np.int32)]
         for k, (table, targets) in enumerate(self.levels):
-            step = ids[position + k]
+            step = ids[k : k + size]  # the k-th character after each position
             if targets is None:  # a dense table: its keys fit in 32 bits
-                node = table[node * np.int32(self.width) + step]
+                node *= width
+                node += step
+                node = table[node]
             else:
                 keys = node.astype(np.int64) * self.width + step
                 at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
                 node = np.where(table[at] == keys, targets[at], 0).astype(np.int32)
-            alive = node != 0
-            position, node = position[alive], node[alive]
             columns = self.term[k][node]
-            hit = columns >= 0
-            found_at.append(position[hit])
+            hit = np.flatnonzero(columns >= 0)
+            found_at.append(hit)
             found.append(columns[hit])
-            if not len(position):
-                break
         docs = np.repeat(np.arange(len(norms), dtype=np.int32), lengths)
         at = np.concatenate(found_at)
         return _count_matrix(docs[at], np.concatenate(found), len(norms), self.n_terms)
