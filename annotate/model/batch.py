@@ -326,13 +326,10 @@ def _count_matrix(docs: np.ndarray, columns: np.ndarray, n_docs: int, n_columns:
     by a binary search for its first possible key.
     """
     shift = int(max(n_columns, 1) - 1).bit_length()
-    if n_docs << shift < 2**32:
-        keys = docs.astype(np.uint32)
-        keys <<= np.uint32(shift)
-        keys |= columns.astype(np.uint32)
-    else:
-        keys = docs.astype(np.int64) << shift
-        keys |= columns.astype(np.int64)
+    kind: type[np.unsignedinteger[Any]] = np.uint32 if n_docs << shift < 2**32 else np.uint64
+    keys = docs.astype(kind)
+    keys <<= kind(shift)
+    keys |= columns.astype(kind)
     keys.sort()
     first = np.empty(len(keys), dtype=bool)
     first[:1] = True
@@ -342,7 +339,6 @@ def _count_matrix(docs: np.ndarray, columns: np.ndarray, n_docs: int, n_columns:
     unique = keys[starts]
     counts = np.diff(starts, append=len(keys)).astype(np.float64)
     del keys, starts
-    kind = unique.dtype.type
     indices = (unique & kind((1 << shift) - 1)).astype(np.int32)
     row_starts = np.arange(n_docs + 1, dtype=unique.dtype) << kind(shift)
     indptr = np.searchsorted(unique, row_starts).astype(np.int32)
