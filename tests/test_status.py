@@ -15,7 +15,8 @@ from annotate.studio.client import Connection, Studio
 from annotate.studio.gold import gold_result
 from annotate.studio.pull import WATERMARK_MARGIN
 from annotate.studio.push import prepare, push
-from annotate.studio.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, status
+from annotate.studio.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, _cache_path, seed_cache, status
+from annotate.studio.status_cache import FactTable, save_cache
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 ARTICLE = (
@@ -153,3 +154,62 @@ def test_status_of_a_missing_project(make_project, studio, tmp_path):
     config, _ = make_project()
     with pytest.raises(ProjectNotFound, match="annotate push"):
         status(config, studio, show_names=True, cache_dir=tmp_path)
+
+
+def test_a_push_that_creates_the_project_leaves_status_its_cache(
+    make_project, studio, tmp_path, annotator_keys
+):
+    """The first status after the push that created the project reads only what changed since
+    (nothing, then one annotated task) and counts exactly what a full read counts, audit sample
+    of blinded articles included; a push with gold sentences, or to an existing project, leaves
+    no cache, and a seed whose tasks do not match the project's counts is refused."""
+    config, cfg_path = make_project(audit=0.5)
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    cache = tmp_path / "status"
+    result = push(prepare([article], config, cfg_path), config, studio, status_cache_dir=cache)
+    assert result.created and result.audit_imported > 0
+    assert len(list(cache.glob("*.npz"))) == 1
+
+    seeded = status(config, studio, cache_dir=cache)
+    assert not seeded.full and seeded.fetched == 0
+    fresh = status(config, studio, use_cache=False)
+    _same(seeded, fresh)
+    assert seeded.audit == result.audit_imported and seeded.audit_unlabelled == seeded.audit
+
+    pid = int(studio.find_project(config.name)["id"])
+    first = next(t for page, _ in studio.iter_task_pages(pid, fields="task_only") for t in page)
+    with Studio(Connection(studio.url, annotator_keys(1)[0][1], "test")) as me:
+        me.create_annotation(int(first["id"]), _answer(F))
+    after = status(config, studio, cache_dir=cache)
+    assert not after.full and after.fetched == 1 and after.annotations == 1
+    _same(after, status(config, studio, use_cache=False))
+
+    # pushing again (an existing project) writes no new cache
+    other = tmp_path / "other"
+    push(prepare([article], config, cfg_path), config, studio, status_cache_dir=other)
+    assert not other.exists()
+    # a push with gold sentences cannot describe their ground-truth annotations: no cache
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "A gold sentence.", "stance_china": "Favor"}\n', encoding="utf-8")
+    with_gold, gold_cfg = make_project(gold=str(gold))
+    push(prepare([article], with_gold, gold_cfg), with_gold, studio, status_cache_dir=other)
+    assert not other.exists()
+    # a seed that does not match the project's counts is refused
+    project = studio.find_project(config.name)
+    assert seed_cache(studio, project, {int(first["id"]): False}, cache_dir=other) is None
+    assert not other.exists()
+
+
+def test_a_cache_missing_annotations_is_read_again(campaign, studio, tmp_path):
+    """A cache whose watermark let annotations escape (here: an empty table dated in the future)
+    holds fewer annotations than the project counts: status reads everything again."""
+    config, pid, ids, _, _ = campaign
+    cache = tmp_path / "cache"
+    project = studio.find_project(config.name)
+    empty = FactTable.from_facts({task_id: (False, [], False) for task_id in ids})
+    future = studio.server_time() + timedelta(minutes=5)
+    save_cache(_cache_path(cache, studio.url, project), studio.url, project, future, empty)
+    result = status(config, studio, cache_dir=cache)
+    assert result.full and result.fetched == len(ids)
+    _same(result, status(config, studio, use_cache=False))

@@ -68,6 +68,7 @@ from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_t
 from annotate.studio.client import LEARNED_MODEL_PREFIX, Studio, encode_tasks, push_stamp
 from annotate.studio.gold import GOLD_OVERLAP, gold_path, gold_tasks, interleave, read_gold
 from annotate.studio.interface import build_label_config, guidelines_html
+from annotate.studio.status import seed_cache
 from annotate.studio.tasks import TaskStream, article_tasks, split_blinded
 
 #: Tasks per import request.
@@ -277,6 +278,7 @@ def push(
     batch_size: int = BATCH_SIZE,
     full: bool = False,
     cache_dir: Path | None = None,
+    status_cache_dir: Path | None = None,
 ) -> PushResult:
     """Create or update the project named ``config.name`` and import the sentences it lacks.
 
@@ -292,6 +294,10 @@ def push(
     split in a worker process while Label Studio imports the previous batch.
     ``progress(done, total)`` counts sentences imported and tasks updated; ``total`` is an
     estimate until every article is split.
+
+    A push that creates the project (without gold sentences, whose ground-truth annotations it
+    cannot describe) leaves ``annotate status`` its cache in ``status_cache_dir`` (default: the
+    one status uses), so that status's first run reads only what changed since the push.
     """
     began = time.perf_counter()
     prepared = articles if isinstance(articles, Prepared) else prepare(articles, config)
@@ -387,6 +393,7 @@ def push(
         # One import request in flight while the next batch is made (split, sealed, encoded):
         # Label Studio never waits for this side between two requests.
         importer = cleanup.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="import"))
+        new_tasks: dict[int, bool] = {}  # task id -> in the audit sample
         in_flight: tuple[Future[list[int]], list[dict[str, Any]]] | None = None
         sent = 0
 
@@ -403,6 +410,8 @@ def push(
                 if task.get("annotations"):
                     studio.set_task_overlap(task_id, GOLD_OVERLAP)
             record.add_tasks(batch, ids)
+            for task, task_id in zip(batch, ids, strict=True):
+                new_tasks[task_id] = (task.get("meta") or {}).get("audit_probability") is not None
             imported += len(ids)
             predictions += sum(len(task.get("predictions", [])) for task in batch)
 
@@ -501,6 +510,9 @@ def push(
         for article in todo:
             record.articles[article.doc_id] = digests[article.doc_id]
         push_manifest.save(cache, record)
+        if created and not gold:
+            # status on this machine then starts from what this push knows (annotate.studio.status)
+            seed_cache(studio, project, new_tasks, cache_dir=status_cache_dir)
 
         unchanged = len(_unchanged(prepared.articles, todo, record))
         return PushResult(
