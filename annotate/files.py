@@ -87,6 +87,88 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return _write(path, writer)
 
 
+class TableWriter:
+    """A table written in parts to Parquet (and CSV, when ``csv_path`` is given), the files
+    ``write_parquet`` and ``write_csv`` would write from the parts' concatenation: the same
+    columns, dtypes and row groups of ``row_group_size`` rows, the same CSV bytes. Memory holds
+    at most one row group. ``with TableWriter(...) as out: out.write(df) ...``: the first table
+    (which may be empty) sets the columns; both files replace the old ones, atomically, when the
+    block ends without an error, and are not touched when it raises.
+    """
+
+    def __init__(self, parquet: Path, csv_path: Path | None = None, row_group_size: int = 100_000) -> None:
+        self.parquet, self.csv_path, self.row_group_size = parquet, csv_path, row_group_size
+        self.rows = 0
+        self._stack = contextlib.ExitStack()
+        self._schema: pa.Schema | None = None
+        self._pending: list[pa.Table] = []
+        self._waiting = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._csv: Any = None
+
+    def __enter__(self) -> TableWriter:
+        with contextlib.ExitStack() as stack:
+            self._parquet_tmp = stack.enter_context(atomic_path(self.parquet))
+            if self.csv_path is not None:
+                csv_tmp = stack.enter_context(atomic_path(self.csv_path))
+                self._csv = stack.enter_context(open(csv_tmp, "wb"))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        stack, self._stack = self._stack, contextlib.ExitStack()
+        if kind is not None:
+            self._close()
+            stack.__exit__(kind, error, trace)  # atomic_path renames nothing after an error
+            return
+        with stack:  # an error while finishing leaves the old files too
+            try:
+                if self._schema is None:
+                    raise ValueError("TableWriter: nothing was written, not even an empty table")
+                self._flush(final=True)
+            finally:
+                self._close()
+
+    def write(self, df: pd.DataFrame) -> None:
+        """Append ``df`` (the columns and dtypes of the first table written)."""
+        with warnings.catch_warnings():
+            # pyarrow reads tz-aware columns through Series.values, which pandas 3.1 deprecates
+            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+            if self._schema is None:
+                self._schema = pa.Schema.from_pandas(df, preserve_index=False)
+                self._writer = pq.ParquetWriter(self._parquet_tmp, self._schema)
+                if self._csv is not None:
+                    header = io.StringIO()
+                    csv.writer(header, lineterminator="\n").writerow([str(c) for c in df.columns])
+                    self._csv.write(("\ufeff" + header.getvalue()).encode("utf-8"))
+            table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+        if self._csv is not None and len(table):
+            options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            pacsv.write_csv(_csv_ready(table), self._csv, options)
+        if len(table):
+            self._pending.append(table)
+            self._waiting += len(table)
+            self.rows += len(table)
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        """Write the full row groups waiting and, when ``final``, the rest."""
+        if not self._waiting or (self._waiting < self.row_group_size and not final):
+            return
+        assert self._writer is not None
+        table = pa.concat_tables(self._pending)
+        size = self.row_group_size
+        whole = len(table) if final else len(table) // size * size
+        self._writer.write_table(table.slice(0, whole), row_group_size=size)
+        rest = table.slice(whole)
+        self._pending, self._waiting = ([rest] if len(rest) else []), len(rest)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 def _csv_ready(table: pa.Table) -> pa.Table:
     columns = []
     for column in table.columns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from annotate.studio.pull import python_offsets, tidy_annotations
 
@@ -100,3 +101,66 @@ def test_chunked_tables_equal_the_whole_export() -> None:
         sentences = _concat([tidy_sentences(c) for c in chunks], lambda: tidy_sentences([]))
         pd.testing.assert_frame_equal(annotations, tidy_annotations(tasks, users))
         pd.testing.assert_frame_equal(sentences, tidy_sentences(tasks))
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["export order", "chunks out of order"])
+@pytest.mark.parametrize("show_names", [False, True])
+def test_a_full_pull_streamed_writes_what_the_whole_table_gives(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, shuffle: bool, show_names: bool
+) -> None:
+    """_full_pull spills the chunks' rows and writes them back a range of tasks at a time: the
+    same annotations.parquet (dtypes included), the same annotations.csv bytes and the same
+    pseudonyms as tidying, naming, typing and sorting the whole export at once; also when the
+    chunks overlap in task ids (ranges of 5 rows here) and with e-mails shown."""
+    import copy
+    import random
+
+    from annotate.files import write_csv, write_parquet
+    from annotate.keys import ProjectKeys
+    from annotate.studio import pull as pull_module
+
+    tasks = []
+    for i in range(40):
+        task = copy.deepcopy(TASK)
+        task["id"] = 500 - 7 * i if shuffle and i % 3 == 0 else 100 + i  # ids out of export order
+        task["data"] = {
+            **task["data"],
+            "sentence_id": f"s{i}",
+            "doc_id": f"d{i // 6}",
+            "sentence_index": i % 6,
+        }
+        for j, ann in enumerate(task["annotations"]):
+            ann["id"] = 1000 + 10 * i + j
+            ann["completed_by"] = 2 + (i * 7 + j) % 4  # four annotators, first seen out of id order
+        tasks.append(task)
+    if shuffle:
+        random.Random(1).shuffle(tasks)
+    users = {2: "d@example.org", 3: "c@example.org", 4: "b@example.org", 5: "a@example.org"}
+    order = {email: uid for uid, email in users.items()}
+    monkeypatch.setattr(pull_module, "SPILL_RANGE_ROWS", 5)
+
+    whole = tidy_annotations(tasks, users)
+    reference_keys = ProjectKeys("p", None, {}, None)
+    whole["annotator"] = reference_keys.display(whole["annotator"], show_names, order)
+    whole = pull_module._typed_annotations(whole[pull_module.ANNOTATION_COLUMNS])
+    whole, sentences = pull_module._sort(whole, pull_module.tidy_sentences(tasks))
+    write_parquet(whole, tmp_path / "whole.parquet")
+    write_csv(whole, tmp_path / "whole.csv")
+
+    keys = ProjectKeys("p", None, {}, None)
+    chunks = [tasks[k : k + 7] for k in range(0, len(tasks), 7)]
+    folder = tmp_path / "pulled"
+    got_sentences, counts, fetched, closed = pull_module._full_pull(
+        iter(chunks), keys, users, order, show_names, folder, None
+    )
+    assert (fetched, closed) == (len(tasks), 0)
+    assert keys.annotators == reference_keys.annotators
+    pd.testing.assert_frame_equal(got_sentences, sentences)
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "sentences.parquet"), sentences)
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "annotations.parquet"), whole)
+    assert (folder / "annotations.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert counts == {
+        "annotations": len(whole),
+        "distinct_annotations": whole["annotation_id"].nunique(),
+        "skipped_annotations": whole.loc[whole["cancelled"], "annotation_id"].nunique(),
+    }

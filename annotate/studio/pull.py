@@ -4,11 +4,19 @@ Incremental by default: only tasks whose ``updated_at`` is later than the
 previous pull's watermark are fetched, and each fetched task replaces all rows
 of that task (so edited annotations replace their old version and deleted ones
 disappear). ``full=True`` refetches everything through the project export.
+
+Memory of a full pull: the export is parsed a chunk of 2,000 tasks at a time, each chunk's
+annotation rows are tidied and spilled to a temporary Parquet file (``annotate.spill``), and
+the rows are written back sorted by task, a chunk (a range of task ids) at a time, with the
+pseudonyms of the whole pull assigned first, as if the whole column had been named at once.
+What stays in memory is one chunk and the sentences table (one row per task). An incremental
+pull reads the previous tables whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +32,7 @@ from annotate.config import ProjectConfig
 from annotate.errors import ProjectNotFound
 from annotate.files import (
     DEFAULT_OUT,
+    TableWriter,
     project_dir,
     read_json,
     read_table,
@@ -31,12 +40,16 @@ from annotate.files import (
     write_json,
     write_parquet,
 )
-from annotate.keys import key_path, project_keys
+from annotate.keys import ProjectKeys, key_path, project_keys
+from annotate.spill import SpillFile
 from annotate.studio.blinding import unseal_tasks
 from annotate.studio.client import Studio, parse_time, paused_gc, user_email
 from annotate.studio.review import review_name, tidy_adjudications
 
 STATE_FILE = ".pull-state.json"
+#: Annotation rows a full pull sorts and writes at a time (when the export's chunks are not in
+#: task order; otherwise one chunk at a time).
+SPILL_RANGE_ROWS = 200_000
 #: How far before the server's clock at the start of a pull the next pull starts looking,
 #: so that a write committed while this pull was reading is fetched next time.
 WATERMARK_MARGIN = timedelta(seconds=2)
@@ -146,7 +159,8 @@ def _typed_annotations(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("start", "end"):
         out[col] = pd.to_numeric(out[col]).astype("Int64")
     for col in ("created_at", "updated_at"):
-        out[col] = pd.to_datetime(out[col], utc=True, format="ISO8601")
+        # microseconds, as Label Studio stamps them, also in a part with none (which parses as seconds)
+        out[col] = pd.to_datetime(out[col], utc=True, format="ISO8601").astype("datetime64[us, UTC]")
     out["lead_time"] = pd.to_numeric(out["lead_time"]).astype("float64")
     out["cancelled"] = out["cancelled"].astype(bool)
     out["ground_truth"] = out["ground_truth"].astype(bool)
@@ -228,6 +242,70 @@ def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFr
     return annotations, sentences
 
 
+def _write_annotations(parts: Iterable[pd.DataFrame], folder: Path) -> dict[str, int]:
+    """``annotations.parquet`` and ``.csv`` from ``parts`` (typed, sorted, in order; the first may
+    be empty), a part at a time; the manifest's counts of rows, annotations and skipped ones."""
+    counts = {"annotations": 0, "distinct_annotations": 0, "skipped_annotations": 0}
+    with TableWriter(folder / "annotations.parquet", folder / "annotations.csv") as out:
+        for part in parts:
+            out.write(part)
+            # an annotation's rows are one task's, so never in two parts
+            counts["annotations"] += len(part)
+            counts["distinct_annotations"] += int(part["annotation_id"].nunique())
+            counts["skipped_annotations"] += int(part.loc[part["cancelled"], "annotation_id"].nunique())
+    return counts
+
+
+def _full_pull(
+    chunks: Iterable[list[dict[str, Any]]],
+    keys: ProjectKeys,
+    users: dict[int, str],
+    order: dict[str, int],
+    show_names: bool,
+    folder: Path,
+    progress: Progress | None,
+) -> tuple[pd.DataFrame, dict[str, int], int, int]:
+    """Every task of the export's ``chunks``, a chunk at a time: the annotation rows are spilled to a
+    temporary file as they are tidied (``annotate.spill``) and written back sorted by task, a
+    range of tasks at a time, so memory holds one chunk and the sentences, not every row. The
+    sentences (one row per task) are sorted whole and written. Returns the sentences, the
+    annotation counts, the tasks fetched and the sealed tasks that could not be opened."""
+    sent_parts: list[pd.DataFrame] = []
+    emails: set[str] = set()
+    tasks_fetched = closed = 0
+    empty = tidy_annotations([], users)
+    with SpillFile("task_id", range_rows=SPILL_RANGE_ROWS) as spill:
+        spill.add(empty)
+        for chunk in chunks:
+            closed += unseal_tasks(chunk, keys)
+            with paused_gc():
+                part = tidy_annotations(chunk, users)
+                sent_parts.append(tidy_sentences(chunk))
+            emails.update(part["annotator"].dropna().unique())
+            spill.add(part)
+            tasks_fetched += len(chunk)
+            if progress:
+                progress(tasks_fetched, tasks_fetched)
+        # pseudonyms for the whole pull at once: numbered as if the whole column were shown
+        distinct = sorted(emails)
+        shown = dict(
+            zip(distinct, keys.display(pd.Series(distinct, dtype="string"), show_names, order), strict=True)
+        )
+        sentences = _concat(sent_parts, lambda: tidy_sentences([]))
+        del sent_parts
+        _, sentences = _sort(empty, sentences)
+        write_parquet(sentences, folder / "sentences.parquet")
+
+        def ready(part: pd.DataFrame) -> pd.DataFrame:
+            part["annotator"] = part["annotator"].map(shown).astype("string")
+            typed = _typed_annotations(part[ANNOTATION_COLUMNS])
+            return typed.sort_values(["task_id", "annotation_id"], kind="stable").reset_index(drop=True)
+
+        parts = itertools.chain([_typed_annotations(empty[ANNOTATION_COLUMNS])], map(ready, spill.ranges()))
+        counts = _write_annotations(parts, folder)
+    return sentences, counts, tasks_fetched, closed
+
+
 def _closed_warning(closed: int, project: str) -> list[str]:
     """The one-line warning when sealed tasks could not be opened (no key, or another key)."""
     if not closed:
@@ -287,6 +365,7 @@ def pull_tables(
     keys = project_keys(config.name)  # a damaged keys file stops the pull here, before anything is written
     known = dict(keys.annotators)
     closed = 0
+    order = {email: uid for uid, email in users.items()}  # new pseudonyms go in user id order
     # The watermark is the server's clock before reading, less a margin.
     started_at = studio.server_time()
 
@@ -317,30 +396,17 @@ def pull_tables(
             annotations = annotations[annotations["task_id"].isin(alive)]
             sentences = sentences[sentences["task_id"].isin(alive)]
         tasks_fetched = len(fetched)
+        annotations["annotator"] = keys.display(annotations["annotator"], show_names, order)
+        annotations = _typed_annotations(annotations[ANNOTATION_COLUMNS])
+        annotations, sentences = _sort(annotations, sentences)
+        write_parquet(sentences, folder / "sentences.parquet")
+        counts = _write_annotations([annotations], folder)
+        del annotations
     else:
-        # a chunk of the export at a time: memory holds the tidy rows, not every parsed task
-        ann_parts, sent_parts, tasks_fetched = [], [], 0
-        for chunk in studio.export_task_chunks(pid):
-            closed += unseal_tasks(chunk, keys)
-            with paused_gc():
-                ann_parts.append(tidy_annotations(chunk, users))
-                sent_parts.append(tidy_sentences(chunk))
-            tasks_fetched += len(chunk)
-            if progress:
-                progress(tasks_fetched, tasks_fetched)
-        annotations = _concat(ann_parts, lambda: tidy_annotations([], users))
-        sentences = _concat(sent_parts, lambda: tidy_sentences([]))
-        del ann_parts, sent_parts
-
-    order = {email: uid for uid, email in users.items()}
-    annotations["annotator"] = keys.display(annotations["annotator"], show_names, order)
-    annotations = _typed_annotations(annotations[ANNOTATION_COLUMNS])
-    annotations, sentences = _sort(annotations, sentences)
+        sentences, counts, tasks_fetched, closed = _full_pull(
+            studio.export_task_chunks(pid), keys, users, order, show_names, folder, progress
+        )
     watermark = started_at - WATERMARK_MARGIN
-    write_parquet(sentences, folder / "sentences.parquet")
-    write_parquet(annotations, folder / "annotations.parquet")
-    write_csv(annotations, folder / "annotations.csv")
-    n_annotations = int(annotations["annotation_id"].nunique())
     manifest = {
         "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "label_studio_url": studio.url,
@@ -352,12 +418,7 @@ def pull_tables(
         "config_sha256": config.sha256(),
         "pull": "full" if not incremental else "incremental",
         "tasks_fetched": tasks_fetched,
-        "rows": {
-            "sentences": len(sentences),
-            "annotations": len(annotations),
-            "distinct_annotations": n_annotations,
-            "skipped_annotations": int(annotations.loc[annotations["cancelled"], "annotation_id"].nunique()),
-        },
+        "rows": {"sentences": len(sentences), **counts},
     }
     adjudications = _pull_adjudications(config, studio, users)
     if adjudications is not None:
@@ -382,8 +443,8 @@ def pull_tables(
         project_id=pid,
         full=not incremental,
         tasks_fetched=tasks_fetched,
-        annotations=n_annotations,
-        rows=len(annotations),
+        annotations=counts["distinct_annotations"],
+        rows=counts["annotations"],
         sentences=len(sentences),
         seconds=time.perf_counter() - began,
         manifest=manifest,
