@@ -218,7 +218,6 @@ def _cache_path(cache_dir: Path, url: str, project: dict[str, Any]) -> Path:
 
 
 _MS = timedelta(milliseconds=1)
-_NEWEST_FIRST = "-tasks:updated_at"
 
 
 def seed_cache(
@@ -235,31 +234,25 @@ def seed_cache(
     written and None is returned; else the cache's path.
 
     The watermark is the later of the server's clock when those counts were read less
-    ``WATERMARK_MARGIN`` and the newest task's ``updated_at`` (read just before the counts; the
-    last tasks imported are that recent, and reading them all again is what the seed saves):
+    ``WATERMARK_MARGIN`` and the ``updated_at`` of the last task imported (read just before the
+    counts; no task of the push changed later, and reading the last seconds' imports again is
+    what the seed saves; another task changed since is stamped later still, and read):
     whatever happens to a task after that (an annotation, an edit, a deletion) bumps its
     ``updated_at`` past it, so the next ``status`` reads it as it reads any change. An
     annotation whose save began before and ended after those reads could carry an older stamp;
     ``status`` finds it missing from the cache's count and reads everything again.
     """
     pid = int(project["id"])
-    pages = studio.iter_task_pages(
-        pid,
-        fields="task_only",
-        include="id,updated_at",
-        page_size=1,
-        query={"ordering": ["-tasks:updated_at"]},
-    )
-    newest = next((page[0] for page, _ in pages if page), None)  # the last change so far
-    fresh = studio.project(pid)  # its counts, read after that change
+    # the last task imported (the highest id): no task of the push is stamped later
+    newest = studio.get_json(f"api/tasks/{max(audit)}/") if audit else None
+    fresh = studio.project(pid)  # the counts, read after that stamp
     as_of = studio.server_time()  # the clock of that answer
     if fresh.get("task_number") != len(audit) or fresh.get("total_annotations_number") != 0:
         return None
     watermark = as_of - WATERMARK_MARGIN
     changed = parse_time(newest.get("updated_at")) if newest else None
     if changed is not None:
-        # past the newest task's own stamp (filters compare milliseconds): the tasks this push
-        # imported in its last seconds are not read again
+        # just past that stamp (filters compare milliseconds)
         watermark = max(watermark, changed.replace(microsecond=changed.microsecond // 1000 * 1000) + _MS)
     table = FactTable.from_facts({task_id: (False, [], flag) for task_id, flag in audit.items()})
     path = _cache_path(cache_dir or default_cache_dir(), studio.url, fresh)
