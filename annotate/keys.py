@@ -22,6 +22,7 @@ A second analyst machine gets both with ``annotate key export FILE`` here and
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -53,6 +54,22 @@ __all__ = [
 KEY_DIR_ENV = "ANNOTATE_KEY_DIR"
 FORMAT = "annotate project keys 1"
 _AAD = b"annotate sealed task meta v1"
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(key: bytes) -> str:
+    """``key_id``: computed once per key (a push stamps it on every sealed task)."""
+    return hmac.new(key, b"key id", hashlib.sha256).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=8)
+def _siv(key: bytes) -> Any:
+    """The AES-SIV cipher of ``key``, made once per key (a push seals every task with it)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    return AESSIV(key)
+
+
 _PSEUDONYM = re.compile(r"A\d{2,}")
 
 
@@ -88,29 +105,27 @@ class ProjectKeys:
     @property
     def key_id(self) -> str | None:
         """A short public fingerprint of the key, stored beside each sealed value."""
-        return None if self.key is None else hmac.new(self.key, b"key id", hashlib.sha256).hexdigest()[:12]
+        return None if self.key is None else _fingerprint(self.key)
 
     def pseudonym(self, kind: str, value: str) -> str:
-        """A keyed pseudonym for an id (``kind`` ``doc`` or ``sentence``): stable, not invertible."""
-        digest = hmac.new(self._key(), f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:16]
+        """A keyed pseudonym for an id (``kind`` ``doc`` or ``sentence``): stable, not invertible
+        (HMAC-SHA256 of ``kind``, a unit separator and ``value``, 16 hex digits)."""
+        digest = hmac.digest(self._key(), f"{kind}\x1f{value}".encode(), "sha256").hex()[:16]
         return ("d" if kind == "doc" else "s") + digest
 
     def seal(self, payload: dict[str, Any]) -> str:
         """``payload`` encrypted (deterministically: the same payload gives the same text)."""
-        from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-
         plain = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return base64.urlsafe_b64encode(AESSIV(self._key()).encrypt(plain, [_AAD])).decode("ascii")
+        return base64.urlsafe_b64encode(_siv(self._key()).encrypt(plain, [_AAD])).decode("ascii")
 
     def unseal(self, token: str) -> dict[str, Any] | None:
         """The payload sealed in ``token``, or None when it was sealed with another key (or none)."""
         from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
         if self.key is None:
             return None
         try:
-            plain = AESSIV(self.key).decrypt(base64.urlsafe_b64decode(token.encode("ascii")), [_AAD])
+            plain = _siv(self.key).decrypt(base64.urlsafe_b64decode(token.encode("ascii")), [_AAD])
         except (InvalidTag, ValueError):
             return None
         value = json.loads(plain)

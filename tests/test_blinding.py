@@ -106,6 +106,15 @@ def test_pseudonyms_are_keyed_and_stable() -> None:
     assert a.pseudonym("doc", DOC_ID) != a.pseudonym("sentence", DOC_ID)
     sealed = blind_task({"doc_id": "x", "sentence_id": "s1", "url": ""}, {}, a)
     assert "url" not in sealed["data"]
+    # the published construction, computed the long way: HMAC-SHA256 over kind, U+001F, value
+    import hashlib
+    import hmac
+
+    assert a.key is not None
+    long_way = hmac.new(a.key, f"doc\x1f{DOC_ID}".encode(), hashlib.sha256).hexdigest()[:16]
+    assert a.pseudonym("doc", DOC_ID) == "d" + long_way
+    assert a.key_id == hmac.new(a.key, b"key id", hashlib.sha256).hexdigest()[:12] != b.key_id
+    assert a.unseal(a.seal({"k": "v"})) == {"k": "v"} and b.unseal(a.seal({"k": "v"})) is None
 
 
 def test_push_refuses_tasks_sealed_with_another_key() -> None:

@@ -16,7 +16,7 @@ from annotate.studio.gold import gold_result
 from annotate.studio.pull import WATERMARK_MARGIN
 from annotate.studio.push import prepare, push
 from annotate.studio.status import ANNOTATOR_STATUS_COLUMNS, StatusResult, _cache_path, seed_cache, status
-from annotate.studio.status_cache import FactTable, save_cache
+from annotate.studio.status_cache import FactTable, load_cache, save_cache
 
 F, A, N, X = "Favor", "Against", "Neutral", "Not addressed"
 ARTICLE = (
@@ -162,7 +162,7 @@ def test_a_push_that_creates_the_project_leaves_status_its_cache(
     """The first status after the push that created the project reads only what changed since
     (nothing, then one annotated task) and counts exactly what a full read counts, audit sample
     of blinded articles included; a push with gold sentences, or to an existing project, leaves
-    no cache, and a seed whose tasks do not match the project's counts is refused."""
+    no cache, and a seed that does not match the project is read again in full by status."""
     config, cfg_path = make_project(audit=0.5)
     article = tmp_path / "a.txt"
     article.write_text(ARTICLE, encoding="utf-8")
@@ -195,21 +195,34 @@ def test_a_push_that_creates_the_project_leaves_status_its_cache(
     with_gold, gold_cfg = make_project(gold=str(gold))
     push(prepare([article], with_gold, gold_cfg), with_gold, studio, status_cache_dir=other)
     assert not other.exists()
-    # a seed that does not match the project's counts is refused
+    # a seed that does not match the project (a task and an annotation it does not know) is
+    # found out by status, which reads everything
     project = studio.find_project(config.name)
-    assert seed_cache(studio, project, {int(first["id"]): False}, cache_dir=other) is None
-    assert not other.exists()
+    seed_cache(studio, project, {int(first["id"]): False}, cache_dir=other)
+    fixed = status(config, studio, cache_dir=other)
+    assert fixed.full and fixed.fetched == seeded.sentences
+    _same(fixed, status(config, studio, use_cache=False))
 
 
-def test_a_cache_missing_annotations_is_read_again(campaign, studio, tmp_path):
-    """A cache whose watermark let annotations escape (here: an empty table dated in the future)
-    holds fewer annotations than the project counts: status reads everything again."""
+@pytest.mark.parametrize("lacks", ["annotations", "a task"])
+def test_a_cache_missing_what_the_project_counts_is_read_again(campaign, studio, tmp_path, lacks):
+    """A cache whose watermark let changes escape (here: a table without the annotations, or
+    without one task, dated in the future) is found out by the project's counts: status reads
+    everything again."""
     config, pid, ids, _, _ = campaign
     cache = tmp_path / "cache"
     project = studio.find_project(config.name)
-    empty = FactTable.from_facts({task_id: (False, [], False) for task_id in ids})
+    if lacks == "annotations":
+        stale = FactTable.from_facts({task_id: (False, [], False) for task_id in ids})
+    else:  # a task imported after the cache was made, but stamped before its watermark
+        assert status(config, studio, cache_dir=cache).full
+        stale = load_cache(_cache_path(cache, studio.url, project), studio.url, project)[1]
+        first = next(t for page, _ in studio.iter_task_pages(pid, fields="task_only") for t in page)
+        studio.import_tasks(pid, [{"data": dict(first["data"], sentence_id="late-1")}])
+        ids = [*ids, 0]  # one more task to read
+        project = studio.find_project(config.name)
     future = studio.server_time() + timedelta(minutes=5)
-    save_cache(_cache_path(cache, studio.url, project), studio.url, project, future, empty)
+    save_cache(_cache_path(cache, studio.url, project), studio.url, project, future, stale)
     result = status(config, studio, cache_dir=cache)
     assert result.full and result.fetched == len(ids)
     _same(result, status(config, studio, use_cache=False))

@@ -12,16 +12,16 @@ Fast enough to run every minute on a campaign of 100,000 sentences:
   clock less ``pull.WATERMARK_MARGIN``, the same Data Manager filter as ``annotate pull`` (creating,
   editing and deleting an annotation all bump the task). When the project holds fewer tasks
   than the cache, the deleted ones are found from the task ids alone; when the cache, brought up
-  to date, holds fewer annotations than the project counted before the read, a change escaped
-  the watermark and everything is read again. The cache is keyed by
+  to date, lacks tasks the project lists or holds fewer annotations than the project counted
+  before the read, a change escaped the watermark and everything is read again. The cache is keyed by
   server address, project id and the project's creation time, so a reset server or a
   recreated project is never mistaken for the cached one; ``refresh=True`` rebuilds it and
   ``use_cache=False`` neither reads nor writes it; a damaged cache, or one of an older format
   (the JSON cache of earlier versions), is rebuilt. It holds ids, user ids and times only, and
   the counting runs on its columns (100,000 tasks in a few tens of milliseconds).
 - A push that creates the project leaves the cache behind (``seed_cache``): it knows every
-  task it imported, their audit marks, and (from the project's counts) that none is annotated
-  yet, so the first ``status`` after it, on that machine, reads only what changed since instead
+  task it imported and their audit marks, and that none was annotated before it imported it,
+  so the first ``status`` after it, on that machine, reads only what changed since instead
   of listing every task (over two minutes at 100,000 tasks).
 - Drafts are not in task pages for other users (Label Studio shows each user only their own),
   so the tasks with a draft come from the ``draft_exists`` filter and their drafts, of every
@@ -226,37 +226,31 @@ def seed_cache(
     audit: Mapping[int, bool],
     *,
     cache_dir: Path | None = None,
-) -> Path | None:
+) -> Path:
     """Write the cache of a project that holds exactly the tasks ``audit`` names (task id → in
     the audit sample), none superseded and none annotated: what ``annotate push`` knows right
-    after creating the project and importing them. The project's counts are read first; when
-    they say otherwise (another task, any annotation, skipped or ground truth), nothing is
-    written and None is returned; else the cache's path.
+    after creating the project and importing them; return the cache's path.
 
-    The watermark is the later of the server's clock when those counts were read less
-    ``WATERMARK_MARGIN`` and the ``updated_at`` of the last task imported (read just before the
-    counts; no task of the push changed later, and reading the last seconds' imports again is
-    what the seed saves; another task changed since is stamped later still, and read):
-    whatever happens to a task after that (an annotation, an edit, a deletion) bumps its
-    ``updated_at`` past it, so the next ``status`` reads it as it reads any change. An
-    annotation whose save began before and ended after those reads could carry an older stamp;
-    ``status`` finds it missing from the cache's count and reads everything again.
+    The watermark is the later of the server's clock less ``WATERMARK_MARGIN`` and the
+    ``updated_at`` of the last task imported (no task of the push is stamped later, and reading
+    the last seconds' imports again is what the seed saves): whatever happens to a task after
+    that (an annotation, an edit, a deletion) bumps its ``updated_at`` past it, so the next
+    ``status`` reads it as it reads any change. Whatever the seed does not know (an annotation
+    made while the push ran, a task imported by someone else meanwhile) is found by ``status``
+    itself: its cache then lacks tasks the project lists or annotations the project counts,
+    and it reads everything again. So the push spends one request here, not a count of the
+    project.
     """
-    pid = int(project["id"])
     # the last task imported (the highest id): no task of the push is stamped later
     newest = studio.get_json(f"api/tasks/{max(audit)}/") if audit else None
-    fresh = studio.project(pid)  # the counts, read after that stamp
-    as_of = studio.server_time()  # the clock of that answer
-    if fresh.get("task_number") != len(audit) or fresh.get("total_annotations_number") != 0:
-        return None
-    watermark = as_of - WATERMARK_MARGIN
+    watermark = studio.server_time() - WATERMARK_MARGIN  # the clock of that answer
     changed = parse_time(newest.get("updated_at")) if newest else None
     if changed is not None:
         # just past that stamp (filters compare milliseconds)
         watermark = max(watermark, changed.replace(microsecond=changed.microsecond // 1000 * 1000) + _MS)
     table = FactTable.from_facts({task_id: (False, [], flag) for task_id, flag in audit.items()})
-    path = _cache_path(cache_dir or default_cache_dir(), studio.url, fresh)
-    save_cache(path, studio.url, fresh, watermark, table)
+    path = _cache_path(cache_dir or default_cache_dir(), studio.url, project)
+    save_cache(path, studio.url, project, watermark, table)
     return path
 
 
@@ -320,9 +314,12 @@ def status(
             pruned = len(table)
             table = table.keep(alive)
             pruned -= len(table)
-        if table.records < int(project.get("total_annotations_number") or 0):
-            # annotations counted before the read are missing: a change raced the cache's
-            # watermark (or annotations were deleted meanwhile); read everything again
+            missing = len(table) < len(set(alive))  # tasks the cache never saw, stamped before it
+        else:
+            missing = False
+        if missing or table.records < int(project.get("total_annotations_number") or 0):
+            # tasks or annotations counted before the read are missing: a change raced the
+            # cache's watermark (or annotations were deleted meanwhile); read everything again
             fresh, fetched = _read(studio, pid, keys, None)
             table, cached = FactTable.from_facts(fresh), None
     # When nothing changed since the cached watermark, keeping it is as good as moving it.
