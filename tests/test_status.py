@@ -226,3 +226,23 @@ def test_a_cache_missing_what_the_project_counts_is_read_again(campaign, studio,
     result = status(config, studio, cache_dir=cache)
     assert result.full and result.fetched == len(ids)
     _same(result, status(config, studio, use_cache=False))
+
+
+def test_a_push_whose_status_seed_fails_still_succeeds(make_project, studio, tmp_path, monkeypatch):
+    """The seed is a courtesy: when it cannot be written the push still ends well, and status
+    reads every task."""
+    from annotate.errors import ServerError
+    from annotate.studio import push as push_module
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise ServerError("Label Studio went away")
+
+    monkeypatch.setattr(push_module, "seed_cache", failing)
+    config, cfg_path = make_project()
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    cache = tmp_path / "status"
+    result = push(prepare([article], config, cfg_path), config, studio, status_cache_dir=cache)
+    assert result.created and result.imported == 4 and not cache.exists()
+    first = status(config, studio, cache_dir=cache)
+    assert first.full and first.fetched == 4

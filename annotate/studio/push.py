@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.config import ProjectConfig
-from annotate.errors import InputError
+from annotate.errors import InputError, ServerError
 from annotate.ingest import cues
 from annotate.ingest.articles import Article, read_articles
 from annotate.ingest.audit import audit_first, mark_audit
@@ -511,8 +511,10 @@ def push(
             record.articles[article.doc_id] = digests[article.doc_id]
         push_manifest.save(cache, record)
         if created and not gold:
-            # status on this machine then starts from what this push knows (annotate.studio.status)
-            seed_cache(studio, project, new_tasks, cache_dir=status_cache_dir)
+            # status on this machine then starts from what this push knows (annotate.studio.status);
+            # the push is done whatever happens here: without the cache, status reads every task
+            with contextlib.suppress(ServerError, OSError):
+                seed_cache(studio, project, new_tasks, cache_dir=status_cache_dir)
 
         unchanged = len(_unchanged(prepared.articles, todo, record))
         return PushResult(
