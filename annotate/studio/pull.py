@@ -234,12 +234,17 @@ def _concat(parts: list[pd.DataFrame], empty: Callable[[], pd.DataFrame]) -> pd.
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
+def _sort_sentences(sentences: pd.DataFrame) -> pd.DataFrame:
+    order = ["doc_id", "sentence_index", "task_id"]
+    return sentences.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _sort_annotations(annotations: pd.DataFrame) -> pd.DataFrame:
+    return annotations.sort_values(["task_id", "annotation_id"], kind="stable").reset_index(drop=True)
+
+
 def _sort(annotations: pd.DataFrame, sentences: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sentences = sentences.sort_values(["doc_id", "sentence_index", "task_id"], kind="stable").reset_index(
-        drop=True
-    )
-    annotations = annotations.sort_values(["task_id", "annotation_id"], kind="stable").reset_index(drop=True)
-    return annotations, sentences
+    return _sort_annotations(annotations), _sort_sentences(sentences)
 
 
 def _write_annotations(parts: Iterable[pd.DataFrame], folder: Path) -> dict[str, int]:
@@ -291,15 +296,13 @@ def _full_pull(
         shown = dict(
             zip(distinct, keys.display(pd.Series(distinct, dtype="string"), show_names, order), strict=True)
         )
-        sentences = _concat(sent_parts, lambda: tidy_sentences([]))
+        sentences = _sort_sentences(_concat(sent_parts, lambda: tidy_sentences([])))
         del sent_parts
-        _, sentences = _sort(empty, sentences)
         write_parquet(sentences, folder / "sentences.parquet")
 
         def ready(part: pd.DataFrame) -> pd.DataFrame:
             part["annotator"] = part["annotator"].map(shown).astype("string")
-            typed = _typed_annotations(part[ANNOTATION_COLUMNS])
-            return typed.sort_values(["task_id", "annotation_id"], kind="stable").reset_index(drop=True)
+            return _sort_annotations(_typed_annotations(part[ANNOTATION_COLUMNS]))
 
         parts = itertools.chain([_typed_annotations(empty[ANNOTATION_COLUMNS])], map(ready, spill.ranges()))
         counts = _write_annotations(parts, folder)
