@@ -14,6 +14,7 @@ from the row groups whose statistics overlap it (a pass over the file per range)
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -91,7 +92,7 @@ class SpillFile:
         assert self._path is not None
         file = pq.ParquetFile(self._path)
         order = sorted(range(len(self._bounds)), key=lambda g: self._bounds[g])
-        if all(self._bounds[a][1] < self._bounds[b][0] for a, b in zip(order, order[1:], strict=False)):
+        if all(self._bounds[a][1] < self._bounds[b][0] for a, b in itertools.pairwise(order)):
             for group in order:
                 yield file.read_row_group(group).to_pandas()
             return

@@ -393,7 +393,7 @@ def push(
         # One import request in flight while the next batch is made (split, sealed, encoded):
         # Label Studio never waits for this side between two requests.
         importer = cleanup.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="import"))
-        new_tasks: dict[int, bool] = {}  # task id -> in the audit sample
+        audit_ids: set[int] = set()  # the imported tasks of the audit sample
         in_flight: tuple[Future[list[int]], list[dict[str, Any]]] | None = None
         sent = 0
 
@@ -410,8 +410,11 @@ def push(
                 if task.get("annotations"):
                     studio.set_task_overlap(task_id, GOLD_OVERLAP)
             record.add_tasks(batch, ids)
-            for task, task_id in zip(batch, ids, strict=True):
-                new_tasks[task_id] = (task.get("meta") or {}).get("audit_probability") is not None
+            audit_ids.update(
+                task_id
+                for task, task_id in zip(batch, ids, strict=True)
+                if (task.get("meta") or {}).get("audit_probability") is not None
+            )
             imported += len(ids)
             predictions += sum(len(task.get("predictions", [])) for task in batch)
 
@@ -514,7 +517,10 @@ def push(
             # status on this machine then starts from what this push knows (annotate.studio.status);
             # the push is done whatever happens here: without the cache, status reads every task
             with contextlib.suppress(ServerError, OSError):
-                seed_cache(studio, project, new_tasks, cache_dir=status_cache_dir)
+                # a new project's record holds exactly the tasks this push imported
+                imported_ids = (task_id for task_id, _ in record.sentences.values())
+                seed = {task_id: task_id in audit_ids for task_id in imported_ids}
+                seed_cache(studio, project, seed, cache_dir=status_cache_dir)
 
         unchanged = len(_unchanged(prepared.articles, todo, record))
         return PushResult(
