@@ -73,8 +73,15 @@ from annotate import __version__  # noqa: E402
 from annotate.cache import CACHE_DIR_ENV  # noqa: E402
 from annotate.config import ProjectConfig, load_config  # noqa: E402
 from annotate.studio import postgres, server  # noqa: E402
-from annotate.studio.client import KEY_ENV, URL_ENV, Connection, Studio, parse_time  # noqa: E402
-from annotate.studio.pull import STATE_FILE, WATERMARK_MARGIN, tidy_annotations, tidy_sentences  # noqa: E402
+from annotate.studio.client import (  # noqa: E402
+    KEY_ENV,
+    URL_ENV,
+    WATERMARK_MARGIN,
+    Connection,
+    Studio,
+    parse_time,
+)
+from annotate.studio.pull import STATE_FILE, tidy_annotations, tidy_sentences  # noqa: E402
 from annotate.studio.push import BATCH_SIZE, MIN_BATCH, prepare, push  # noqa: E402
 from annotate.studio.status import INCLUDE as STATUS_FIELDS  # noqa: E402
 from annotate.studio.status import status  # noqa: E402

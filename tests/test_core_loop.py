@@ -219,7 +219,7 @@ def test_incremental_pull_fetches_only_changed_tasks(tmp_path, pushed, annotator
     out = tmp_path / "exports"
     folder = out / config.name
 
-    from annotate.studio.pull import WATERMARK_MARGIN
+    from annotate.studio.client import WATERMARK_MARGIN
     from annotate.workflows import pull
 
     def settled_pull(**kwargs):

@@ -25,8 +25,7 @@ import pytest
 from annotate.errors import ServerError
 from annotate.outputs.summarize import summarize
 from annotate.studio import postgres, server
-from annotate.studio.client import Connection, Studio
-from annotate.studio.pull import WATERMARK_MARGIN
+from annotate.studio.client import WATERMARK_MARGIN, Connection, Studio
 from annotate.studio.push import push
 from annotate.workflows import pull
 

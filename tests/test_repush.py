@@ -7,6 +7,7 @@ notice what changed: an edited article, another machine's push, tasks deleted on
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,14 @@ class RecordingStudio(Studio):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.listings: list[dict[str, Any]] = []
+        self.details: list[dict[str, Any]] = []  # the parameters of each project detail read
 
     def request(self, method: str, path: str, **kwargs: Any):  # type: ignore[no-untyped-def]
         if method == "GET" and path.rstrip("/") == "api/tasks":
             params = dict(kwargs.get("params") or {})
             self.listings.append({**params, "query": json.loads(params.get("query") or "{}")})
+        if method == "GET" and re.fullmatch(r"api/projects/\d+", path.rstrip("/")):
+            self.details.append(dict(kwargs.get("params") or {}))
         return super().request(method, path, **kwargs)
 
 
@@ -88,6 +92,12 @@ def test_unchanged_repush_lists_no_tasks(tmp_path, make_project, recording):
     assert _full_listings(recording) == []
     # what it asked: the highest task id only
     assert [q["page_size"] for q in recording.listings] == [1]
+    # and of the project, its settings and one count (Label Studio computes only the counts
+    # named): the settings compare equal, so the project is not updated
+    [asked] = recording.details
+    named = set(asked["include"].split(","))
+    assert "task_number" in named and not named & {"total_annotations_number", "total_predictions_number"}
+    assert not again.updated
 
     # with --full (here: full=True) it compares every task, and agrees
     recording.listings.clear()

@@ -208,8 +208,7 @@ def test_diff_takes_snapshots_and_export_folders_and_rejects_anything_else(tmp_p
 
 
 def test_pull_with_snapshot_then_diff(tmp_path, make_project, studio, annotator_keys):
-    from annotate.studio.client import Connection, Studio
-    from annotate.studio.pull import WATERMARK_MARGIN
+    from annotate.studio.client import WATERMARK_MARGIN, Connection, Studio
     from annotate.studio.push import prepare, push
     from annotate.workflows import pull
 

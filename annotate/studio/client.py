@@ -87,6 +87,11 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+#: How far before the server's clock at the start of a read the next incremental read (pull,
+#: status) starts looking, so that a write committed while this one was reading is read next time.
+WATERMARK_MARGIN = timedelta(seconds=2)
+
+
 def format_filter_time(value: datetime) -> str:
     """The one timestamp format Label Studio's Data Manager filters accept (``...000Z``)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
@@ -228,11 +233,15 @@ class Studio:
 
     # -- projects ----------------------------------------------------------------------------
 
-    def find_project(self, name: str, detail: bool = True) -> dict[str, Any] | None:
+    def find_project(
+        self, name: str, detail: bool = True, fields: Sequence[str] | None = None
+    ) -> dict[str, Any] | None:
         """The project whose description carries ``annotate project: <name>``, or None.
 
-        With ``detail``, all its settings and counts; without, only ``id``, ``title`` and
-        ``description`` (one request less, and no counting on the server)."""
+        With ``detail``, its settings and counts: all of them, or only ``fields`` (Label Studio's
+        ``include``; it then computes only the counts named, where every count of a project of
+        100,000 tasks costs it about 0.9 s); without, only ``id``, ``title`` and ``description``
+        (one request less, and no counting on the server)."""
         wanted = f"{PROJECT_MARKER} {name}"
         page = 1
         while True:
@@ -243,13 +252,15 @@ class Studio:
             for project in data.get("results", []):
                 lines = (project.get("description") or "").splitlines()
                 if wanted in (line.strip() for line in lines):
-                    return self.project(int(project["id"])) if detail else dict(project)
+                    return self.project(int(project["id"]), fields) if detail else dict(project)
             if not data.get("next"):
                 return None
             page += 1
 
-    def project(self, project_id: int) -> dict[str, Any]:
-        return dict(self.get_json(f"api/projects/{project_id}/"))
+    def project(self, project_id: int, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        """A project's settings and counts; only ``fields`` of them when given (see ``find_project``)."""
+        params = {"include": ",".join(dict.fromkeys(["id", *fields]))} if fields is not None else None
+        return dict(self.get_json(f"api/projects/{project_id}/", params=params))
 
     def create_project(self, name: str, fields: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
         """Create a project marked with ``name`` (and the push ``stamp``, if given); ``fields``

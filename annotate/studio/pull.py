@@ -20,7 +20,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,13 @@ from annotate.files import (
 from annotate.keys import ProjectKeys, key_path, project_keys
 from annotate.spill import SpillFile
 from annotate.studio.blinding import unseal_tasks
-from annotate.studio.client import Studio, parse_time, paused_gc, user_email
+from annotate.studio.client import WATERMARK_MARGIN, Studio, parse_time, paused_gc, user_email
 from annotate.studio.review import review_name, tidy_adjudications
 
 STATE_FILE = ".pull-state.json"
 #: Annotation rows a full pull sorts and writes at a time (when the export's chunks are not in
 #: task order; otherwise one chunk at a time).
 SPILL_RANGE_ROWS = 200_000
-#: How far before the server's clock at the start of a pull the next pull starts looking,
-#: so that a write committed while this pull was reading is fetched next time.
-WATERMARK_MARGIN = timedelta(seconds=2)
 
 Progress = Callable[[int, int], None]
 

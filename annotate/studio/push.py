@@ -71,6 +71,8 @@ from annotate.studio.interface import build_label_config, guidelines_html
 from annotate.studio.status import seed_cache
 from annotate.studio.tasks import TaskStream, article_tasks, split_blinded
 
+#: What push reads of an existing project besides the settings it compares (``project_fields``).
+PROJECT_FACTS = ("description", "created_at", "model_version", "task_number")
 #: Tasks per import request.
 BATCH_SIZE = 2000
 #: The smallest batch sent early, while the split worker is behind the server.
@@ -313,7 +315,8 @@ def push(
     stamp = _stamp()
 
     with contextlib.ExitStack() as cleanup:  # stops the split worker however the push ends
-        project = studio.find_project(config.name)
+        # the settings push compares and the one count it checks, not every count (0.9 s at 100,000 tasks)
+        project = studio.find_project(config.name, fields=[*fields, *PROJECT_FACTS])
         created = project is None
         changed: dict[str, Any] = {}
         record: push_manifest.PushManifest | None = None
