@@ -545,6 +545,6 @@ def test_cli_push_is_strict_unless_told_to_skip(tmp_path, monkeypatch):
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_predict_keeps_freed_memory_on_glibc() -> None:
     """glibc accepts both settings (it refuses an mmap threshold above its 32 MB maximum)."""
-    from annotate.model.predict import _keep_freed_memory
+    from annotate.memory import keep_freed_memory
 
-    assert _keep_freed_memory() is True
+    assert keep_freed_memory() is True

@@ -33,7 +33,6 @@ output and no bad-rows list of its own, and the previous ones untouched.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import re
 import time
@@ -53,6 +52,7 @@ from annotate.files import atomic_path
 from annotate.ingest.articles import Article, check_path, iter_articles
 from annotate.ingest.bad_rows import BadRowLog, beside
 from annotate.ingest.segment import Sentence, split_article
+from annotate.memory import keep_freed_memory
 from annotate.model.batch import BatchPredictor
 from annotate.model.card import ModelCard
 from annotate.model.classifier import SentenceClassifier
@@ -92,30 +92,6 @@ def _full_regex_cache() -> None:
     made splitting 10× slower here before the splitter's fast path compiled its own)."""
     if getattr(re, "_MAXCACHE", 512) < 512:
         re._MAXCACHE = 512  # type: ignore[attr-defined]
-
-
-#: glibc's mallopt parameters and the values ``_keep_freed_memory`` sets.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 32 << 20  # glibc's largest (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
-_TRIM_THRESHOLD = 1 << 30
-
-
-def _keep_freed_memory() -> bool:
-    """Let glibc reuse the memory of one batch's arrays for the next instead of returning it.
-
-    By default glibc serves each large NumPy array with a fresh ``mmap`` and unmaps it when freed
-    (or trims the heap), so every batch page-faults its tens of megabytes in again: a tenth of
-    the model stage's time (``make bench-predict``). Serving blocks up to 32 MB from the heap and
-    trimming it only past 1 GB free keeps those pages; the peak is unchanged, since each batch
-    needs them again. True when set; False (nothing changed) where the C library is not glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
 
 
 def load_fields(
@@ -245,7 +221,7 @@ def predict(
         raise InputError(f"the batch size must be a whole number of sentences ≥ 1, got {batch_size!r}")
     models, card = load_fields(model_dir, config)
     _full_regex_cache()
-    _keep_freed_memory()
+    keep_freed_memory()
     predictor = BatchPredictor(models)
     schema, labels = prediction_schema(config, models)
     out = Path(out)

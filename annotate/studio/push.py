@@ -62,6 +62,7 @@ from annotate.ingest.bad_rows import BadRowLog
 from annotate.ingest.cues import suggestion_rules
 from annotate.ingest.segment import article_language
 from annotate.keys import ProjectKeys, load_keys
+from annotate.memory import release_freed_memory
 from annotate.starter import guidelines_path
 from annotate.studio import push_manifest
 from annotate.studio.blinding import blind_task, check_key, is_blinded, unseal_tasks
@@ -345,7 +346,7 @@ def push(
                 )
             todo = [a for a in prepared.articles if record.articles.get(a.doc_id) != digests[a.doc_id]]
             docs = {a.doc_id for a in todo}
-            ids = [tid for tid, doc in record.sentences.values() if doc in docs]
+            ids = record.sentences.task_ids(docs)
             existing = studio.task_records(pid, ids) if ids else []
             gold = prepared.gold_tasks if created else []
         else:
@@ -365,11 +366,13 @@ def push(
         ]
         unseal_tasks(plain, keys)
         if listed_all:
-            record.sentences = {
-                str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
-                for r in plain
-                if r["data"].get("sentence_id") is not None
-            }
+            record.sentences = push_manifest.SentenceTasks.of(
+                {
+                    str(r["data"]["sentence_id"]): (int(r["id"]), _doc(r))
+                    for r in plain
+                    if r["data"].get("sentence_id") is not None
+                }
+            )
             record.task_number = len(existing)
             record.max_task_id = max((int(r["id"]) for r in existing), default=0)
         if keys is not None and prepared.sealed_docs and keys.path is not None and not keys.path.exists():
@@ -383,7 +386,8 @@ def push(
             if sid is not None:
                 by_sid.setdefault(str(sid), old)
 
-        seen: set[str] = set()
+        # the sentences of the project's tasks that this push produced again (the others are superseded)
+        produced: set[str] = set()
         updates: list[tuple[int, dict[str, Any]]] = []
         revived = 0
         imported = 0
@@ -413,6 +417,8 @@ def push(
                 if task.get("annotations"):
                     studio.set_task_overlap(task_id, GOLD_OVERLAP)
             record.add_tasks(batch, ids)
+            # the batch's tasks and body are freed now; glibc would keep their pages (annotate.memory)
+            release_freed_memory()
             audit_ids.update(
                 task_id
                 for task, task_id in zip(batch, ids, strict=True)
@@ -434,16 +440,21 @@ def push(
         assert [a.doc_id for a in stream.articles] == [a.doc_id for a in todo]
         for run, tasks in _task_runs(stream, gold, config):
             chars += sum(len(a.text) for a in run)
+            # A sentence id names a document's n-th sentence of a text, and each article is in one
+            # run (gold sentences run with all the articles): an id twice in a run counts once (a
+            # gold sentence that is also an article's). No set of every id of the push is kept.
+            in_run: set[str] = set()
             for task in tasks:
                 sentences += 1
                 sid = str(task["data"]["sentence_id"])
-                if sid in seen:
+                if sid in in_run:
                     continue
-                seen.add(sid)
+                in_run.add(sid)
                 known = by_sid.get(sid)
                 if known is None:
                     (held if held is not None else pending).append(task)
                     continue
+                produced.add(sid)
                 patch = _patch(known, prepared.server_form(task), config)
                 if patch:
                     revived += bool(patch.pop("revived", False))
@@ -474,7 +485,7 @@ def push(
         for old, opened in zip(existing, plain, strict=True):
             data = opened["data"]
             sid = data.get("sentence_id")
-            if sid is None or data.get("doc_id") not in docs or str(sid) in seen:
+            if sid is None or data.get("doc_id") not in docs or str(sid) in produced:
                 continue
             meta = dict(old.get("meta") or {})
             if not meta.get("superseded"):
@@ -521,8 +532,7 @@ def push(
             # the push is done whatever happens here: without the cache, status reads every task
             with contextlib.suppress(ServerError, OSError):
                 # a new project's record holds exactly the tasks this push imported
-                imported_ids = (task_id for task_id, _ in record.sentences.values())
-                seed = {task_id: task_id in audit_ids for task_id in imported_ids}
+                seed = {task_id: task_id in audit_ids for task_id in record.sentences.task_ids()}
                 seed_cache(studio, project, seed, cache_dir=status_cache_dir)
 
         unchanged = len(_unchanged(prepared.articles, todo, record))
@@ -577,7 +587,7 @@ def _unchanged(
     skipped = {a.doc_id for a in articles} - {a.doc_id for a in todo}
     if not skipped:
         return []
-    return [sid for sid, (_, doc) in record.sentences.items() if doc in skipped]
+    return record.sentences.sentence_ids(skipped)
 
 
 def _task_runs(
